@@ -1,0 +1,59 @@
+"""TinCan core: turn a directory tree of ``.pspx`` pages into a Bottle WSGI app.
+
+The public surface is re-exported by the ``tincan`` package; import from there
+in webapps (``from tincan import Page``).
+"""
+
+from ._adapter import ChameleonTemplate, chameleon_template, chameleon_view
+from ._app import Endpoint, RouteInfo, TinCan
+from ._classify import INDEX_NAMES, PAGE_SUFFIX, FileKind, classify
+from ._errors import TemplateHeaderError, TinCanError, TinCanException
+from ._header import (
+    Directive,
+    LoadSpec,
+    ParsedHeader,
+    ParsedPage,
+    parse_header,
+    parse_page,
+    split_page,
+)
+from ._launch import ENCODING, launch
+from ._pages import BasePage, ErrorPage, Page
+from ._paths import resolve_url_path, resolve_webapp_path
+from ._scan import Inventory, WebappFile, scan_tree
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ENCODING",
+    "INDEX_NAMES",
+    "PAGE_SUFFIX",
+    "BasePage",
+    "ChameleonTemplate",
+    "Directive",
+    "Endpoint",
+    "ErrorPage",
+    "FileKind",
+    "Inventory",
+    "LoadSpec",
+    "Page",
+    "ParsedHeader",
+    "ParsedPage",
+    "RouteInfo",
+    "TemplateHeaderError",
+    "TinCan",
+    "TinCanError",
+    "TinCanException",
+    "WebappFile",
+    "__version__",
+    "chameleon_template",
+    "chameleon_view",
+    "classify",
+    "launch",
+    "parse_header",
+    "parse_page",
+    "resolve_url_path",
+    "resolve_webapp_path",
+    "scan_tree",
+    "split_page",
+]

@@ -1,0 +1,158 @@
+"""The ``TinCan`` Bottle application: literal page routes, forwards, clean error pages."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import bottle
+
+from ._errors import TinCanError
+from ._paths import resolve_url_path
+
+__all__ = ["Endpoint", "RouteInfo", "TinCan"]
+
+_FORWARDS_KEY = "tincan.forwards"
+_ERROR_PAGE_KEY = "tincan.error_page"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A page as a forward target: what it accepts and the callable that renders it."""
+
+    methods: frozenset[str]
+    callback: Callable[[], Any]
+
+    def allow_header(self) -> str:
+        methods = set(self.methods)
+        if "GET" in methods:
+            methods.add("HEAD")
+        return ", ".join(sorted(methods))
+
+
+@dataclass(frozen=True, slots=True)
+class RouteInfo:
+    """What a launch built, for ``tincan routes`` and tests (not used per request)."""
+
+    path: str  # the URL path ("" for hidden pages, which have none)
+    kind: str  # "page", "index", "static", "hidden" or "error"
+    file: str  # webapp-relative file that owns the route
+    methods: tuple[str, ...] = ()
+    page_class: str = ""  # module-qualified code-behind class
+    forward: str = ""  # final #forward target, webapp-relative
+    served_by: str = ""  # file whose body renders (after #forward/#template)
+    errors: tuple[int, ...] = ()
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class _ForwardResponse(bottle.HTTPResponse):  # type: ignore[misc]
+    """Carries a forward target's output out of the forwarding page.
+
+    Unlike a plain ``HTTPResponse`` it leaves the response alone: status, headers
+    and cookies set so far (by either page) are kept.
+    """
+
+    def apply(self, other: Any) -> None:
+        pass
+
+
+class _Router(bottle.Router):  # type: ignore[misc]
+    """Bottle's router plus a table of literal paths, matched first.
+
+    Page and static file names are routed literally: ``<x>`` or ``:x`` in a file
+    name is just text, never a wildcard.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.literal: dict[str, dict[str, bottle.Route]] = {}
+
+    def add_literal(self, path: str, method: str, route: bottle.Route) -> None:
+        self.literal.setdefault(path, {})[method] = route
+
+    def match(self, environ: dict[str, Any]) -> tuple[bottle.Route, dict[str, Any]]:
+        path = environ["PATH_INFO"] or "/"
+        routes = self.literal.get(path)
+        if routes is not None:
+            method = environ["REQUEST_METHOD"].upper()
+            route = routes.get(method)
+            if route is None and method == "HEAD":
+                route = routes.get("GET")
+            if route is not None:
+                return route, {}
+        try:
+            return super().match(environ)  # type: ignore[no-any-return]
+        except bottle.HTTPError as exc:
+            if exc.status_code == 404 and routes is not None:
+                allowed = set(routes)
+                if "GET" in allowed:
+                    allowed.add("HEAD")
+                raise bottle.HTTPError(405, Allow=", ".join(sorted(allowed))) from None
+            if exc.status_code == 404:
+                raise bottle.HTTPError(404) from None  # Bottle's body holds repr(path)
+            raise
+
+
+class TinCan(bottle.Bottle):  # type: ignore[misc]
+    """A Bottle application built from a webapp tree by :func:`tincan.launch`.
+
+    Ordinary Bottle routes may be added to it; page routes are matched first.
+    """
+
+    def __init__(self, logger: logging.Logger | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.__dict__["router"] = _Router()  # Bottle refuses to rebind attributes
+        self.logger: logging.Logger = logger or logging.getLogger("tincan")
+        self.endpoints: dict[str, Endpoint] = {}  # forward table, hidden pages included
+        self.route_info: list[RouteInfo] = []
+
+    def add_literal_route(self, path: str, methods: tuple[str, ...], callback: Callable[[], Any]) -> None:
+        """Route ``path`` exactly as written to ``callback`` for each method."""
+        for method in methods:
+            route = bottle.Route(self, path, method, callback)
+            self.routes.append(route)
+            self.router.add_literal(path, method, route)
+
+    # -- forwards ----------------------------------------------------------------------
+    def forward(self, target: str) -> NoReturn:
+        """Serve this request with the page at ``target`` (a URL path); does not return.
+
+        ``target`` is absolute (including urlroot) or relative to the directory of
+        the current request path. The same request, and the response headers set
+        so far, go to the target, which sees its own ``request.path``.
+        """
+        request = bottle.request
+        environ = request.environ
+        if environ.get(_ERROR_PAGE_KEY):
+            raise TinCanError("forward() is not allowed from an error page")
+        current = environ.get("PATH_INFO") or "/"
+        resolved = resolve_url_path(current, target)
+        if resolved is None:
+            self.logger.error("%s: forward to %r goes above the root", current, target)
+            raise bottle.HTTPError(500)
+        visited: set[str] = environ.setdefault(_FORWARDS_KEY, {current})
+        if resolved in visited:
+            self.logger.error("%s: forward loop at %r", current, resolved)
+            raise bottle.HTTPError(500)
+        endpoint = self.endpoints.get(resolved)
+        if endpoint is None:
+            raise bottle.HTTPError(404)
+        method = request.method
+        if method not in endpoint.methods and not (method == "HEAD" and "GET" in endpoint.methods):
+            raise bottle.HTTPError(405, Allow=endpoint.allow_header())
+        visited.add(resolved)
+        environ["PATH_INFO"] = resolved
+        environ.pop("bottle.request.urlparts", None)
+        raise _ForwardResponse(endpoint.callback())
+
+    # -- errors ------------------------------------------------------------------------
+    def default_error_handler(self, res: bottle.HTTPError) -> str:
+        """The page for codes without an error page: the status, nothing from inside."""
+        status = html.escape(res.status_line)
+        return (
+            "<!DOCTYPE html>\n<html><head><title>{0}</title></head>"
+            "<body><h1>{0}</h1></body></html>\n".format(status)
+        )

@@ -1,0 +1,434 @@
+"""From a scanned tree to routes: page specs, forwards, compilation, error pages."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import bottle
+from chameleon import PageTemplate
+
+from ._app import Endpoint, RouteInfo, TinCan
+from ._classify import INDEX_NAMES, FileKind
+from ._codebehind import CodeBehindLoader, find_page_class
+from ._errors import TinCanError
+from ._header import ALL_ERROR_CODES, ParsedHeader, parse_page, split_page
+from ._pages import BasePage, ErrorPage, Page
+from ._paths import index_routes, resolve_webapp_path, route_for
+from ._scan import scan_tree
+from ._static import StaticFile, content_type_for
+from ._templates import CACHE_DIRNAME, CodeCache, TemplateSource, compile_templates, template_error
+
+__all__ = ["Builder", "CompiledPage"]
+
+_PLAIN_500 = "500 Internal Server Error\n"
+
+
+@dataclass(slots=True)
+class PageSource:
+    """A parsed page file: its header and body, or the error that stops it."""
+
+    relpath: str
+    header: ParsedHeader | None = None
+    body: str = ""
+    error: TinCanError | None = None
+
+
+@dataclass(slots=True)
+class CompiledPage:
+    relpath: str  # the page that owns the route
+    target: str  # the page whose body/code-behind/loads/methods serve it (after #forward)
+    header: ParsedHeader  # the owner's header (#hidden, #errors)
+    methods: tuple[str, ...]
+    page_class: type[BasePage]
+    template: PageTemplate
+    loads: dict[str, PageTemplate] = field(default_factory=dict)
+
+
+class Builder:
+    """One launch: every problem is one logged error and costs only its page."""
+
+    def __init__(
+        self,
+        app: TinCan,
+        root: str,
+        prefix: str,
+        encoding: str,
+        logger: logging.Logger,
+        *,
+        static: bool,
+        multithread: bool,
+    ) -> None:
+        self.app = app
+        self.root = root
+        self.prefix = prefix
+        self.encoding = encoding
+        self.log = logger
+        self.static = static
+        self.multithread = multithread
+        self.errors = 0
+        self.sources: dict[str, PageSource] = {}
+        self.codebehind = CodeBehindLoader()
+        self.cache = CodeCache(os.path.join(root, "WEB-INF", CACHE_DIRNAME))
+        self.macros: dict[str, PageTemplate | TinCanError] = {}
+        self.templates: dict[str, PageTemplate] = {}
+
+    # -- reporting ---------------------------------------------------------------------
+    def display(self, relpath: str) -> str:
+        return os.path.normpath(os.path.join(self.root, relpath))
+
+    def error(self, exc: TinCanError) -> None:
+        self.errors += 1
+        cause = exc.__cause__ or exc
+        debug = self.log.isEnabledFor(logging.DEBUG)
+        self.log.error("%s", exc, exc_info=cause if debug else None)
+
+    # -- reading -----------------------------------------------------------------------
+    def read_text(self, relpath: str) -> str:
+        path = os.path.join(self.root, relpath)
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as exc:
+            raise TinCanError(f"cannot read: {exc.strerror or exc}", self.display(relpath)) from None
+        try:
+            text = data.decode(self.encoding)
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise TinCanError(
+                f"cannot decode as {self.encoding}: {exc.reason}", self.display(relpath), line
+            ) from None
+        return text.removeprefix("\ufeff")
+
+    def source(self, relpath: str) -> PageSource:
+        """Read and parse a page once per launch (pages in WEB-INF included, for forwards)."""
+        cached = self.sources.get(relpath)
+        if cached is None:
+            cached = PageSource(relpath)
+            try:
+                parsed = parse_page(self.read_text(relpath), self.display(relpath))
+                cached.header, cached.body = parsed.header, parsed.body
+            except TinCanError as exc:
+                cached.error = exc
+            self.sources[relpath] = cached
+        return cached
+
+    def resolve(self, relpath: str, path: str, directive: str, header: ParsedHeader) -> str:
+        try:
+            return resolve_webapp_path(relpath, path)
+        except TinCanError as exc:
+            line = dict(header.lines).get(directive)
+            raise TinCanError(f"#{directive}: {exc.message}", self.display(relpath), line) from None
+
+    # -- forwards ----------------------------------------------------------------------
+    def forward_target(self, relpath: str, header: ParsedHeader) -> str:
+        """Follow a ``#forward`` chain to the page that really serves ``relpath``."""
+        chain = [relpath]
+        is_error_page = header.errors is not None
+        current, current_header = relpath, header
+        while current_header.forward is not None:
+            target = self.resolve(current, current_header.forward, "forward", current_header)
+            where = (self.display(current), dict(current_header.lines).get("forward"))
+            if target in chain:
+                raise TinCanError(f"#forward loop: {' -> '.join([*chain, target])}", *where)
+            if not os.path.isfile(os.path.join(self.root, target)):
+                raise TinCanError(f"#forward target {target!r} does not exist", *where)
+            source = self.source(target)
+            if source.error is not None:
+                raise TinCanError(f"#forward target {target!r} is broken: {source.error}", *where)
+            assert source.header is not None
+            if (source.header.errors is not None) != is_error_page:
+                raise TinCanError(
+                    f"#forward target {target!r} switches between error page and normal page",
+                    *where,
+                )
+            chain.append(target)
+            current, current_header = target, source.header
+        return current
+
+    # -- compiling ---------------------------------------------------------------------
+    def template_source(self, relpath: str) -> TemplateSource:
+        """The body that renders ``relpath`` (its own, or its ``#template``'s)."""
+        source = self.source(relpath)
+        assert source.header is not None
+        if source.header.template is None:
+            return TemplateSource(os.path.join(self.root, relpath), source.body)
+        target = self.resolve(relpath, source.header.template, "template", source.header)
+        try:
+            _, body = split_page(self.read_text(target))
+        except TinCanError as exc:
+            line = dict(source.header.lines).get("template")
+            raise TinCanError(f"#template: {exc}", self.display(relpath), line) from None
+        return TemplateSource(os.path.join(self.root, target), body)
+
+    def load_sources(self, relpath: str) -> list[tuple[str, str, int]]:
+        """``(variable, webapp-relative .pt path, line)`` of each ``#load`` of a page."""
+        header = self.source(relpath).header
+        assert header is not None
+        loads = []
+        for load in header.loads:
+            base = "/WEB-INF/tlib/" + load.path.lstrip("/") if load.tlib else load.path
+            try:
+                path = resolve_webapp_path(relpath, base)
+            except TinCanError as exc:
+                raise TinCanError(f"#load: {exc.message}", self.display(relpath), load.line) from None
+            loads.append((load.var, path, load.line))
+        return loads
+
+    def build_template(self, source: TemplateSource, display: str) -> PageTemplate:
+        template = self.templates.get(source.filename)
+        if template is None:
+            try:
+                template = PageTemplate(source.body, filename=source.filename, loader=self.cache)
+            except Exception as exc:
+                raise template_error(exc, display) from exc
+            self.templates[source.filename] = template
+        return template
+
+    def macro(self, relpath: str, page: str, line: int) -> PageTemplate:
+        cached = self.macros.get(relpath)
+        if cached is None:
+            try:
+                text = self.read_text(relpath)
+                cached = self.build_template(
+                    TemplateSource(os.path.join(self.root, relpath), text), self.display(relpath)
+                )
+            except TinCanError as exc:
+                cached = exc
+            self.macros[relpath] = cached
+        if isinstance(cached, TinCanError):
+            raise TinCanError(f"#load: {cached}", self.display(page), line)
+        return cached
+
+    def page_class(self, target: str, base: type[BasePage]) -> type[BasePage]:
+        header = self.source(target).header
+        assert header is not None
+        if header.python is not None:
+            relpath = self.resolve(target, header.python, "python", header)
+            if not os.path.isfile(os.path.join(self.root, relpath)):
+                line = dict(header.lines).get("python")
+                raise TinCanError(f"#python: {relpath!r} does not exist", self.display(target), line)
+        else:
+            relpath = target[: -len(".pspx")] + ".py"
+            if not os.path.isfile(os.path.join(self.root, relpath)):
+                return base
+        path = os.path.join(self.root, relpath)
+        module = self.codebehind.load(path, self.display(relpath))
+        return find_page_class(module, base, self.display(relpath))
+
+    def compile_page(self, relpath: str) -> CompiledPage:
+        source = self.source(relpath)
+        if source.error is not None:
+            raise source.error
+        header = source.header
+        assert header is not None
+        target = self.forward_target(relpath, header)
+        target_header = self.source(target).header
+        assert target_header is not None
+        base: type[BasePage] = ErrorPage if header.errors is not None else Page
+        template = self.build_template(self.template_source(target), self.display(target))
+        loads = {var: self.macro(path, target, line) for var, path, line in self.load_sources(target)}
+        return CompiledPage(
+            relpath=relpath,
+            target=target,
+            header=header,
+            methods=target_header.methods,
+            page_class=self.page_class(target, base),
+            template=template,
+            loads=loads,
+        )
+
+    def precompile(self, pages: list[str]) -> None:
+        """Compile every template these pages need, in parallel, before building them."""
+        wanted: dict[str, TemplateSource] = {}
+        for relpath in pages:
+            try:
+                source = self.source(relpath)
+                if source.header is None:
+                    continue
+                target = self.forward_target(relpath, source.header)
+                template = self.template_source(target)
+                wanted[template.filename] = template
+                for _, path, _ in self.load_sources(target):
+                    full = os.path.join(self.root, path)
+                    if full not in wanted and os.path.isfile(full):
+                        wanted[full] = TemplateSource(full, self.read_text(path))
+            except TinCanError:
+                continue  # reported when the page itself is built
+        compile_templates(wanted.values(), self.cache)
+
+    # -- the whole launch --------------------------------------------------------------
+    def build(self) -> int:
+        inventory = scan_tree(self.root)
+        for warning in inventory.warnings:
+            self.log.warning("%s", warning)
+        pages = [f.relpath for f in inventory.of_kind(FileKind.PAGE)]
+        self.precompile(pages)
+        compiled: dict[str, CompiledPage] = {}
+        for relpath in pages:
+            try:
+                compiled[relpath] = self.compile_page(relpath)
+            except TinCanError as exc:
+                self.error(exc)
+        self.add_error_pages([c for c in compiled.values() if c.header.errors is not None])
+        routable = {r: c for r, c in compiled.items() if c.header.errors is None}
+        for relpath, page in routable.items():
+            callback = self.page_callback(page)
+            path = route_for(self.prefix, relpath)
+            endpoint = Endpoint(frozenset(page.methods), callback)
+            self.app.endpoints[path] = endpoint
+            if page.header.hidden:
+                self.info(RouteInfo("", "hidden", relpath, page.methods, **self.describe(page)))
+                continue
+            self.add_route(path, page.methods, callback, RouteInfo(
+                path, "page", relpath, page.methods, **self.describe(page)))
+        statics = inventory.of_kind(FileKind.STATIC) if self.static else []
+        for f in statics:
+            handler = StaticFile(f.path, content_type_for(f.relpath, self.encoding), self.log)
+            path = route_for(self.prefix, f.relpath)
+            self.add_route(path, ("GET",), handler, RouteInfo(path, "static", f.relpath, ("GET",)))
+        self.add_indexes(routable, {f.relpath: f for f in statics})
+        return self.errors
+
+    def describe(self, page: CompiledPage) -> dict[str, Any]:
+        cls = page.page_class
+        return {
+            "page_class": f"{cls.__module__}.{cls.__qualname__}",
+            "forward": page.target if page.target != page.relpath else "",
+            "served_by": page.target,
+            "errors": page.header.errors or (),
+        }
+
+    def info(self, info: RouteInfo) -> None:
+        self.app.route_info.append(info)
+
+    def add_route(
+        self, path: str, methods: tuple[str, ...], callback: Callable[[], Any], info: RouteInfo
+    ) -> None:
+        self.app.add_literal_route(path, methods, callback)
+        self.info(info)
+        self.log.info("route %s %s -> %s", ",".join(methods), path, info.file)
+
+    def add_indexes(self, pages: dict[str, CompiledPage], statics: dict[str, Any]) -> None:
+        """Directory routes for index files, by fixed precedence."""
+        by_dir: dict[str, list[str]] = {}
+        for relpath in [*pages, *statics]:
+            directory, _, name = relpath.rpartition("/")
+            if name in INDEX_NAMES and not (relpath in pages and pages[relpath].header.hidden):
+                by_dir.setdefault(directory, []).append(relpath)
+        for directory in sorted(by_dir):
+            candidates = sorted(by_dir[directory], key=lambda r: INDEX_NAMES.index(r.rpartition("/")[2]))
+            chosen = candidates[0]
+            for shadowed in candidates[1:]:
+                self.log.info("index %s is shadowed by %s", shadowed, chosen)
+            target_path = route_for(self.prefix, chosen)
+            route = self.app.router.literal[target_path]
+            methods = tuple(route)
+            for path in index_routes(self.prefix, chosen):
+                if path in self.app.router.literal:
+                    continue
+                for method in methods:
+                    self.app.add_literal_route(path, (method,), route[method].callback)
+                if chosen in pages:
+                    self.app.endpoints[path] = self.app.endpoints[target_path]
+                self.info(RouteInfo(path, "index", chosen, methods))
+                self.log.info("route %s %s -> %s", ",".join(methods), path, chosen)
+
+    # -- request handling --------------------------------------------------------------
+    def page_callback(self, page: CompiledPage) -> Callable[[], Any]:
+        page_class = page.page_class
+        render = page.template.render
+        loads = page.loads
+        log = self.log
+        name = self.display(page.relpath)
+        request, response = bottle.request, bottle.response
+        http_response = bottle.HTTPResponse
+
+        def serve_page() -> Any:
+            try:
+                instance = page_class(request, response)  # type: ignore[call-arg]
+                result = instance.handle()
+                if isinstance(result, http_response):
+                    return result
+                variables = instance.export()
+                if loads:
+                    variables = {**loads, **variables}
+                return render(**variables).lstrip("\r\n")
+            except http_response:
+                raise
+            except Exception:
+                log.exception("%s: error serving %s", name, request.path)
+                raise bottle.HTTPError(500) from None
+
+        return serve_page
+
+    def error_callback(self, page: CompiledPage) -> Callable[[bottle.HTTPError], Any]:
+        page_class = page.page_class
+        render = page.template.render
+        loads = page.loads
+        log = self.log
+        name = self.display(page.relpath)
+        request = bottle.request
+
+        def serve_error(error: bottle.HTTPError) -> Any:
+            request.environ["tincan.error_page"] = True
+            try:
+                instance = page_class(request, error)  # type: ignore[call-arg]
+                result = instance.handle()
+                if isinstance(result, bottle.HTTPResponse):
+                    return _no_nested_error(result)
+                variables = instance.export()
+                if loads:
+                    variables = {**loads, **variables}
+                return render(**variables).lstrip("\r\n")
+            except bottle.HTTPResponse as exc:
+                return _no_nested_error(exc)
+            except Exception:
+                log.exception("%s: error page failed for %s", name, error.status_line)
+                return bottle.HTTPResponse(
+                    _PLAIN_500, status=500, Content_Type="text/plain; charset=utf-8"
+                )
+
+        return serve_error
+
+    def add_error_pages(self, pages: list[CompiledPage]) -> None:
+        """Register error pages; explicit codes win over catch-all pages."""
+        owners: dict[int, CompiledPage] = {}
+        for explicit in (True, False):
+            claimed: dict[int, CompiledPage] = {}
+            for page in pages:
+                codes = page.header.errors or ()
+                if (codes == ALL_ERROR_CODES) == explicit:
+                    continue
+                clash = next((claimed[c] for c in codes if c in claimed), None)
+                if clash is not None:
+                    self.error(TinCanError(
+                        f"#errors: code claimed twice, also by {self.display(clash.relpath)}",
+                        self.display(page.relpath),
+                        dict(page.header.lines).get("errors"),
+                    ))
+                    continue
+                for code in codes:
+                    claimed[code] = page
+            for code, page in claimed.items():
+                owners.setdefault(code, page)
+        callbacks: dict[str, Callable[[bottle.HTTPError], Any]] = {}
+        for code, page in sorted(owners.items()):
+            callback = callbacks.get(page.relpath)
+            if callback is None:
+                callback = callbacks[page.relpath] = self.error_callback(page)
+                self.info(RouteInfo("", "error", page.relpath, (), **self.describe(page)))
+            self.app.error_handler[code] = callback
+
+
+def _no_nested_error(response: bottle.HTTPResponse) -> bottle.HTTPResponse:
+    """An error raised by an error page is sent plainly, never through error pages again."""
+    if isinstance(response, bottle.HTTPError):
+        return bottle.HTTPResponse(
+            f"{response.status_line}\n", status=response.status_code,
+            Content_Type="text/plain; charset=utf-8",
+        )
+    return response

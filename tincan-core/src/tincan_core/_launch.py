@@ -1,0 +1,89 @@
+"""``launch()``: scan, parse, compile and build a webapp into a :class:`TinCan` app."""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import os
+import sys
+from typing import Any
+
+from ._app import TinCan
+from ._build import Builder
+from ._errors import TinCanError
+from ._paths import normalize_urlroot
+
+__all__ = ["ENCODING", "launch"]
+
+ENCODING = "utf-8"
+
+
+def _silent_logger() -> logging.Logger:
+    """A logger that never writes anything, anywhere (WSGI forbids stray output)."""
+    logger = logging.Logger("tincan.silent")
+    logger.addHandler(logging.NullHandler())
+    logger.propagate = False
+    logger.disabled = True
+    return logger
+
+
+def _add_lib_path(fsroot: str) -> None:
+    lib = os.path.join(fsroot, "WEB-INF", "lib")
+    try:
+        os.makedirs(lib, exist_ok=True)
+    except OSError:
+        pass  # a read-only tree still launches
+    real = os.path.realpath(lib)
+    if os.path.isdir(real) and real not in sys.path:
+        sys.path.append(real)
+
+
+def launch(
+    fsroot: str | os.PathLike[str] | None = None,
+    urlroot: str = "/",
+    multithread: bool = True,
+    *,
+    logger: logging.Logger | None = None,
+    encoding: str = ENCODING,
+    static: bool = False,
+) -> tuple[TinCan | None, int]:
+    """Build the WSGI application of the webapp at ``fsroot`` (default: the current directory).
+
+    Returns ``(app, errors)``: every problem found is logged (one line each, with
+    the traceback when ``logger`` is at DEBUG) and costs the page concerned its
+    route; every other page still launches. A tree that cannot be used at all
+    (missing, no ``WEB-INF``, relative ``urlroot``) gives ``(None, 1)``.
+
+    Without a ``logger`` TinCan is completely silent. ``multithread=False`` is
+    for single-threaded (e.g. prefork) servers; both modes render correctly.
+    ``static=True`` also routes the webapp's static files.
+    """
+    log = logger if logger is not None else _silent_logger()
+    root = os.fspath(fsroot) if fsroot is not None else os.getcwd()
+    try:
+        prefix = normalize_urlroot(urlroot)
+        codecs.lookup(encoding)
+        if not os.path.isdir(root):
+            raise TinCanError(f"{root}: not a directory")
+        if not os.path.isdir(os.path.join(root, "WEB-INF")):
+            raise TinCanError(f"{root}: no WEB-INF directory, not a webapp")
+    except LookupError:
+        log.error("unknown encoding %r", encoding)
+        return None, 1
+    except TinCanError as exc:
+        log.error("%s", exc)
+        return None, 1
+    _add_lib_path(root)
+
+    app = TinCan(logger=log)
+    app.config.update(
+        {
+            "tincan.fsroot": os.path.abspath(root),
+            "tincan.urlroot": prefix + "/",
+            "tincan.logger": log,
+            "tincan.encoding": encoding,
+        }
+    )
+    options: dict[str, Any] = {"static": static, "multithread": multithread}
+    errors = Builder(app, root, prefix, encoding, log, **options).build()
+    return app, errors

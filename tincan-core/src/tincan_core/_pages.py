@@ -1,0 +1,84 @@
+"""The code-behind base classes: ``Page`` for routes, ``ErrorPage`` for error pages."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, ClassVar
+
+import bottle
+
+__all__ = ["BasePage", "ErrorPage", "Page"]
+
+_NAMES_ATTR = "_tincan_export_names"
+
+
+def _class_export_names(cls: type[BasePage]) -> tuple[str, ...]:
+    """Names from ``dir(cls)`` that an instance may export, decided once per class.
+
+    Methods, nested classes and other callables of the class are dropped here;
+    properties and plain values are kept and checked per instance.
+    """
+    names = cls.__dict__.get(_NAMES_ATTR)
+    if names is None:
+        hidden = cls._hidden_names
+        kept = []
+        for name in dir(cls):
+            if name.startswith("_") or name in hidden:
+                continue
+            if isinstance(inspect.getattr_static(cls, name), property):
+                kept.append(name)
+            elif not callable(getattr(cls, name)):
+                kept.append(name)
+        names = tuple(kept)
+        setattr(cls, _NAMES_ATTR, names)
+    return names  # type: ignore[no-any-return]
+
+
+class BasePage:
+    """Common base: request logic in :meth:`handle`, template variables from :meth:`export`."""
+
+    # Attribute names never exported as template variables.
+    _hidden_names: ClassVar[frozenset[str]] = frozenset()
+
+    def handle(self) -> Any:
+        """Request logic; the default does nothing.
+
+        May set status, headers and cookies on the response, or raise (or return)
+        a Bottle ``HTTPResponse`` such as ``bottle.redirect()`` or ``bottle.abort()``.
+        """
+        return None
+
+    def export(self) -> dict[str, Any]:
+        """Template variables: ``page`` (this object) and every public, non-callable,
+        non-hidden attribute, as ``dir(self)`` would list them."""
+        variables: dict[str, Any] = {"page": self}
+        for name in _class_export_names(type(self)):
+            value = getattr(self, name)
+            if not callable(value):
+                variables[name] = value
+        hidden = self._hidden_names
+        for name, value in self.__dict__.items():
+            if name[:1] != "_" and name not in hidden:
+                if callable(value):
+                    variables.pop(name, None)
+                else:
+                    variables[name] = value
+        return variables
+
+
+class Page(BasePage):
+    """Code-behind of an ordinary page. Templates reach the request as ``page.request``."""
+
+    _hidden_names = frozenset({"request", "response"})
+
+    def __init__(self, request: bottle.BaseRequest, response: bottle.BaseResponse) -> None:
+        self.request = request
+        self.response = response
+
+
+class ErrorPage(BasePage):
+    """Code-behind of an error page; templates see ``request`` and ``error``."""
+
+    def __init__(self, request: bottle.BaseRequest, error: bottle.HTTPError) -> None:
+        self.request = request
+        self.error = error

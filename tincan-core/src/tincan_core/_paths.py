@@ -1,0 +1,83 @@
+"""Path arithmetic for webapp-relative paths and URL paths (pure, no I/O)."""
+
+from __future__ import annotations
+
+from ._errors import TinCanError
+
+__all__ = [
+    "index_routes",
+    "normalize_urlroot",
+    "resolve_url_path",
+    "resolve_webapp_path",
+    "route_for",
+]
+
+
+def _join_segments(base: list[str], path: str) -> list[str] | None:
+    """Apply ``path``'s segments to ``base``; ``None`` when ``..`` climbs above the root."""
+    segments = list(base)
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if not segments:
+                return None
+            segments.pop()
+        else:
+            segments.append(segment)
+    return segments
+
+
+def resolve_webapp_path(page: str, path: str) -> str:
+    """Resolve a directive path written in ``page`` (a webapp-relative file path).
+
+    A leading ``/`` means relative to the webapp root, anything else relative to
+    the directory of ``page``. Raises :class:`TinCanError` if the result would
+    be above the root.
+    """
+    base = [] if path.startswith("/") else page.split("/")[:-1]
+    segments = _join_segments(base, path)
+    if segments is None or not segments:
+        raise TinCanError(f"{path!r} is outside the webapp")
+    return "/".join(segments)
+
+
+def normalize_urlroot(urlroot: str) -> str:
+    """Return the route prefix for ``urlroot``: ``""`` for ``/``, else without trailing ``/``."""
+    if not urlroot.startswith("/"):
+        raise TinCanError(f"urlroot {urlroot!r} must start with '/'")
+    return urlroot.rstrip("/")
+
+
+def route_for(prefix: str, relpath: str) -> str:
+    """The route of a webapp file: the prefix plus its path, literally."""
+    return f"{prefix}/{relpath}"
+
+
+def index_routes(prefix: str, relpath: str) -> list[str]:
+    """Extra routes of an index file: its directory with and without a trailing slash."""
+    directory = relpath.rpartition("/")[0]
+    base = f"{prefix}/{directory}" if directory else prefix
+    routes = [f"{base}/"]
+    if base:
+        routes.append(base)
+    return routes
+
+
+def resolve_url_path(current: str, target: str) -> str | None:
+    """Resolve a forward target against the current request path (both decoded).
+
+    Absolute targets start with ``/``; others are relative to the directory of
+    ``current``. Returns ``None`` when the target climbs above ``/``. A trailing
+    slash is kept, so ``dir/`` still finds a directory index.
+    """
+    target = target.partition("?")[0]
+    base = [] if target.startswith("/") else current.split("/")[1:-1]
+    segments = _join_segments(base, target)
+    if segments is None:
+        return None
+    path = "/" + "/".join(segments)
+    last = target.rsplit("/", 1)[-1]
+    if segments and (target.endswith("/") or last in (".", "..")):
+        path += "/"
+    return path

@@ -1,0 +1,167 @@
+"""Serving one static file: content type, validators, conditional and range requests.
+
+Everything that can be decided at launch (content type, the file's real path) is;
+a request costs one ``stat``, and for small files one read.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import mimetypes
+import os
+from collections.abc import Iterator
+from typing import IO
+
+import bottle
+
+__all__ = ["StaticFile", "content_type_for"]
+
+# Files up to this size are read whole; larger ones are streamed in chunks.
+_SMALL_FILE = 256 * 1024
+_CHUNK = 64 * 1024
+
+
+def content_type_for(name: str, encoding: str) -> str:
+    mimetype, _ = mimetypes.guess_type(name, strict=False)
+    if mimetype is None:
+        return "application/octet-stream"
+    if mimetype.startswith("text/"):
+        return f"{mimetype}; charset={encoding}"
+    return mimetype
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
+    """One ``bytes=`` range as ``(start, end_inclusive)``; ``None`` to ignore the
+    header (malformed or several ranges: serve the whole file); ``False`` when
+    unsatisfiable (416)."""
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, dash, last = spec.strip().partition("-")
+    if not dash:
+        return None
+    try:
+        if not first:  # suffix range: the last N bytes
+            length = int(last)
+            if length <= 0:
+                return False
+            return (max(0, size - length), size - 1) if size else False
+        start = int(first)
+        end = int(last) if last else size - 1
+    except ValueError:
+        return None
+    if start < 0 or end < start:
+        return None
+    if start >= size:
+        return False
+    return start, min(end, size - 1)
+
+
+def _stream(f: IO[bytes], remaining: int) -> Iterator[bytes]:
+    try:
+        while remaining > 0:
+            chunk = f.read(min(_CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        f.close()
+
+
+class StaticFile:
+    """The callback of one static route."""
+
+    __slots__ = ("_last_modified", "_mtime", "content_type", "logger", "path")
+
+    def __init__(self, path: str, content_type: str, logger: object = None) -> None:
+        self.path = path
+        self.content_type = content_type
+        self.logger = logger
+        self._mtime = -1
+        self._last_modified = ""
+
+    def __call__(self) -> bottle.HTTPResponse:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise bottle.HTTPError(404) from None
+        except PermissionError:
+            raise bottle.HTTPError(403) from None
+        except OSError as exc:
+            self._log(exc)
+            raise bottle.HTTPError(500) from None
+        mtime = int(st.st_mtime)
+        if mtime != self._mtime:
+            self._last_modified = email.utils.formatdate(mtime, usegmt=True)
+            self._mtime = mtime
+        size = st.st_size
+        etag = f'"{st.st_mtime_ns:x}-{size:x}"'
+        headers = {
+            "Content-Type": self.content_type,
+            "Last-Modified": self._last_modified,
+            "ETag": etag,
+            "Accept-Ranges": "bytes",
+        }
+        environ = bottle.request.environ
+        if self._not_modified(environ, etag, mtime):
+            return bottle.HTTPResponse(status=304, **headers)
+        start, end = 0, size - 1
+        status = 200
+        range_header = environ.get("HTTP_RANGE")
+        if range_header and self._if_range_holds(environ.get("HTTP_IF_RANGE"), etag):
+            parsed = _parse_range(range_header, size)
+            if parsed is False:
+                headers["Content-Range"] = f"bytes */{size}"
+                raise bottle.HTTPError(416, **headers)
+            if parsed:
+                start, end = parsed
+                status = 206
+                headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        length = end - start + 1
+        headers["Content-Length"] = str(length)
+        if environ["REQUEST_METHOD"] == "HEAD" or length <= 0:
+            return bottle.HTTPResponse(b"", status=status, **headers)
+        try:
+            f = open(self.path, "rb")  # noqa: SIM115 - closed by _stream or below
+        except FileNotFoundError:
+            raise bottle.HTTPError(404) from None
+        except PermissionError:
+            raise bottle.HTTPError(403) from None
+        except OSError as exc:
+            self._log(exc)
+            raise bottle.HTTPError(500) from None
+        if length <= _SMALL_FILE:
+            with f:
+                if start:
+                    f.seek(start)
+                body: bytes | Iterator[bytes] = f.read(length)
+        else:
+            f.seek(start)
+            body = _stream(f, length)
+        return bottle.HTTPResponse(body, status=status, **headers)
+
+    @staticmethod
+    def _not_modified(environ: dict[str, str], etag: str, mtime: int) -> bool:
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if if_none_match is not None:
+            tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+            return "*" in tags or etag in tags
+        since = environ.get("HTTP_IF_MODIFIED_SINCE")
+        if since:
+            parsed = email.utils.parsedate_tz(since.split(";")[0].strip())
+            if parsed is not None:
+                return email.utils.mktime_tz(parsed) >= mtime
+        return False
+
+    def _if_range_holds(self, if_range: str | None, etag: str) -> bool:
+        if if_range is None:
+            return True
+        if if_range.startswith(('"', "W/")):
+            return if_range == etag
+        return if_range == self._last_modified
+
+    def _log(self, exc: OSError) -> None:
+        logger = self.logger
+        if logger is not None:
+            logger.error("%s: cannot serve: %s", self.path, exc)  # type: ignore[attr-defined]
