@@ -21,6 +21,7 @@ from ._launch import ENCODING, launch
 from ._pages import BasePage, ErrorPage, Page
 from ._paths import resolve_url_path, resolve_webapp_path
 from ._scan import Inventory, WebappFile, scan_tree
+from ._server import ThreadedWSGIServer, make_server, serve_in_thread
 
 __version__ = "0.1.0"
 
@@ -43,6 +44,7 @@ __all__ = [
     "TemplateHeaderError",
     "TinCan",
     "TinCanError",
+    "ThreadedWSGIServer",
     "TinCanException",
     "WebappFile",
     "__version__",
@@ -50,10 +52,12 @@ __all__ = [
     "chameleon_view",
     "classify",
     "launch",
+    "make_server",
     "parse_header",
     "parse_page",
     "resolve_url_path",
     "resolve_webapp_path",
     "scan_tree",
+    "serve_in_thread",
     "split_page",
 ]
