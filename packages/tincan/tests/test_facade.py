@@ -1,0 +1,56 @@
+"""The ``tincan`` facade is the API code-behind files and deployments import."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+import tincan
+import tincan_core
+
+SPEC_NAMES = {
+    "launch",
+    "TinCan",
+    "BasePage",
+    "Page",
+    "ErrorPage",
+    "TinCanException",
+    "TinCanError",
+    "TemplateHeaderError",
+    "ENCODING",
+    "chameleon_template",
+    "chameleon_view",
+}
+
+
+def test_every_public_name_of_the_spec_is_exported() -> None:
+    assert SPEC_NAMES <= set(tincan.__all__)
+    for name in SPEC_NAMES:
+        assert getattr(tincan, name) is getattr(tincan_core, name)
+
+
+def test_code_behind_classes_are_the_core_classes() -> None:
+    # Code-behind does `from tincan import Page`; class discovery in core relies on it.
+    assert tincan.Page is tincan_core.Page
+    assert issubclass(tincan.Page, tincan.BasePage)
+    assert issubclass(tincan.ErrorPage, tincan.BasePage)
+    assert not issubclass(tincan.ErrorPage, tincan.Page)
+
+
+def test_exception_hierarchy() -> None:
+    assert issubclass(tincan.TinCanError, tincan.TinCanException)
+    assert issubclass(tincan.TemplateHeaderError, tincan.TinCanError)
+    error = tincan.TemplateHeaderError("unknown directive #foo", "site/a.pspx", 3)
+    assert str(error) == "site/a.pspx:3: unknown directive #foo"
+
+
+def test_default_encoding_is_utf8() -> None:
+    assert tincan.ENCODING == "utf-8"
+
+
+def test_meta_package_pulls_in_the_parts_but_not_the_test_tools() -> None:
+    requires = importlib.metadata.requires("tincan") or []
+    plain = [r for r in requires if "extra ==" not in r]
+    testing = [r for r in requires if "extra ==" in r]
+    names = {r.split(">")[0].split("=")[0].split("[")[0].strip() for r in plain}
+    assert names == {"tincan-core", "tincan-static", "tincan-cli"}
+    assert any(r.startswith("tincan-testing") for r in testing)
