@@ -11,6 +11,7 @@ from typing import Any
 import bottle
 from chameleon import PageTemplate
 
+from . import _hooks
 from ._app import Endpoint, RouteInfo, TinCan
 from ._classify import INDEX_NAMES, FileKind
 from ._codebehind import CodeBehindLoader, find_page_class
@@ -338,9 +339,20 @@ class Builder:
                 self.log.info("route %s %s -> %s", ",".join(methods), path, chosen)
 
     # -- request handling --------------------------------------------------------------
+    def observed(
+        self, page: CompiledPage, *, error_page: bool
+    ) -> tuple[Callable[..., BasePage], Callable[..., str]]:
+        """The page's class and render function; reporting visits if a test tool asked."""
+        observer = _hooks.page_observer
+        if observer is None:
+            return page.page_class, page.template.render
+        return _hooks.instrument(
+            page.relpath, page.target, page.page_class, page.template.render, page.loads,
+            error_page=error_page, observer=observer,
+        )
+
     def page_callback(self, page: CompiledPage) -> Callable[[], Any]:
-        page_class = page.page_class
-        render = page.template.render
+        page_class, render = self.observed(page, error_page=False)
         loads = page.loads
         log = self.log
         name = self.display(page.relpath)
@@ -349,7 +361,7 @@ class Builder:
 
         def serve_page() -> Any:
             try:
-                instance = page_class(request, response)  # type: ignore[call-arg]
+                instance = page_class(request, response)
                 result = instance.handle()
                 if isinstance(result, http_response):
                     return result
@@ -366,8 +378,7 @@ class Builder:
         return serve_page
 
     def error_callback(self, page: CompiledPage) -> Callable[[bottle.HTTPError], Any]:
-        page_class = page.page_class
-        render = page.template.render
+        page_class, render = self.observed(page, error_page=True)
         loads = page.loads
         log = self.log
         name = self.display(page.relpath)
@@ -376,7 +387,7 @@ class Builder:
         def serve_error(error: bottle.HTTPError) -> Any:
             request.environ["tincan.error_page"] = True
             try:
-                instance = page_class(request, error)  # type: ignore[call-arg]
+                instance = page_class(request, error)
                 result = instance.handle()
                 if isinstance(result, bottle.HTTPResponse):
                     return _no_nested_error(result)
