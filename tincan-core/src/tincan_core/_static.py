@@ -30,7 +30,7 @@ def content_type_for(name: str, encoding: str) -> str:
     return mimetype
 
 
-def _parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
+def _parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
     """One ``bytes=`` range as ``(start, end_inclusive)``; ``None`` to ignore the
     header (malformed or several ranges: serve the whole file); ``False`` when
     unsatisfiable (416)."""
@@ -47,14 +47,15 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
                 return False
             return (max(0, size - length), size - 1) if size else False
         start = int(first)
-        end = int(last) if last else size - 1
+        end = int(last) if last else None
     except ValueError:
         return None
-    if start < 0 or end < start:
+    # An open range ("500-") starting past the end is unsatisfiable, not malformed.
+    if start < 0 or (end is not None and end < start):
         return None
     if start >= size:
         return False
-    return start, min(end, size - 1)
+    return start, size - 1 if end is None else min(end, size - 1)
 
 
 def _stream(f: IO[bytes], remaining: int) -> Iterator[bytes]:
@@ -112,9 +113,11 @@ class StaticFile:
         if range_header and self._if_range_holds(environ.get("HTTP_IF_RANGE"), etag):
             parsed = _parse_range(range_header, size)
             if parsed is False:
-                headers["Content-Range"] = f"bytes */{size}"
-                raise bottle.HTTPError(416, **headers)
-            if parsed:
+                # Only range headers: the error page's body is not the file's type.
+                raise bottle.HTTPError(
+                    416, Content_Range=f"bytes */{size}", Accept_Ranges="bytes"
+                )
+            if isinstance(parsed, tuple):
                 start, end = parsed
                 status = 206
                 headers["Content-Range"] = f"bytes {start}-{end}/{size}"
