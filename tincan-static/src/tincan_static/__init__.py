@@ -1,1 +1,26 @@
-"""tincan-static."""
+"""tincan-static: put a TinCan webapp's static files where a web server serves them.
+
+:func:`install_static` copies (or moves) exactly the files ``launch(static=True)``
+would serve into a directory of their own; :func:`nginx_config` and
+:func:`apache_config` write the web-server configuration for that layout.
+"""
+
+from ._cli import main_install_static
+from ._install import COMPRESSIBLE_SUFFIXES, InstallReport, install_static
+from ._manifest import MANIFEST_NAME
+from ._plan import InstallError, NotAWebappError
+from ._quote import quote_path
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "COMPRESSIBLE_SUFFIXES",
+    "MANIFEST_NAME",
+    "InstallError",
+    "InstallReport",
+    "NotAWebappError",
+    "__version__",
+    "install_static",
+    "main_install_static",
+    "quote_path",
+]
