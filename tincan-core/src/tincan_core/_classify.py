@@ -62,12 +62,13 @@ def classify(relpath: str) -> FileKind:
     file inside the tree (symlinks resolved, dot entries skipped).
     """
     parts = relpath.split("/")
-    for part in parts:
-        if is_ignored_name(part):
-            return FileKind.IGNORED
+    # Private first: everything below any WEB-INF is private, dot names included.
     for part in parts[:-1]:
         if is_private_dir_name(part):
             return FileKind.PRIVATE
+    for part in parts:
+        if is_ignored_name(part):
+            return FileKind.IGNORED
     for part in parts[:-1]:
         if part.lower() in NEVER_SERVED_DIRS:
             return FileKind.NEVER_SERVED

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from dataclasses import dataclass
 
 from ._errors import TemplateHeaderError
@@ -29,7 +30,6 @@ ALL_ERROR_CODES = tuple(range(400, 600))
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _END = re.compile(r"#end(?:\s.*)?", re.DOTALL)
 _DIRECTIVE = re.compile(r"#(\S*)(.*)", re.DOTALL)
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _LIST_SEPARATOR = re.compile(r"[\s,]+")
 
 # Directives that take a parameter, and the suffix it must have, if any.
@@ -82,53 +82,82 @@ def split_page(text: str) -> tuple[list[tuple[int, str]], str]:
 
     Returns ``([(line_number, header_line), ...], body)``; every header line is
     replaced by an empty line in the body. A UTF-8 byte-order mark is dropped.
+    Lines end at ``\n`` only (as Chameleon counts them), so line numbers of the
+    body match the file whatever other control characters it contains.
     """
     if text.startswith("\ufeff"):
         text = text[1:]
-    lines = text.splitlines(keepends=True)
     header: list[tuple[int, str]] = []
-    index = 0
-    for index, raw in enumerate(lines):  # noqa: B007 - index is used after the loop
-        if not raw.startswith("#"):
-            break
-        line = raw.rstrip("\r\n")
-        header.append((index + 1, line))
+    pos = 0
+    size = len(text)
+    while pos < size and text[pos] == "#":
+        newline = text.find("\n", pos)
+        end = size if newline < 0 else newline
+        line = text[pos:end]
+        if line.endswith("\r"):
+            line = line[:-1]
+        header.append((len(header) + 1, line))
+        pos = end if newline < 0 else end + 1
         if _END.fullmatch(line):
-            index += 1
             break
-    else:
-        index = len(lines)
-    body = "\n" * len(header) + "".join(lines[index:])
+    # One newline per header line that had one: the last line of a file may not.
+    body = "\n" * text.count("\n", 0, pos) + text[pos:]
     return header, body
 
 
+def _is_quoted(param: str) -> bool:
+    return len(param) >= 2 and param[0] == param[-1] and param[0] in "'\""
+
+
 def _unquote(param: str, file: str, line: int) -> str:
-    if len(param) >= 2 and param[0] == param[-1] and param[0] in "'\"":
-        try:
+    """A parameter in matching quotes is a Python string literal; anything else is literal text.
+
+    Parameters are paths, so a NUL character (which no file name can hold) is an error.
+    """
+    if "\0" in param:
+        raise TemplateHeaderError("a path cannot contain a NUL character", file, line)
+    if not _is_quoted(param):
+        return param
+    try:
+        with warnings.catch_warnings():
+            # An odd escape such as '\d' warns on stderr; a page must not make noise.
+            warnings.simplefilter("ignore")
             value = ast.literal_eval(param)
-        except (SyntaxError, ValueError):
-            raise TemplateHeaderError("malformed string literal", file, line) from None
-        if not isinstance(value, str):
-            raise TemplateHeaderError("malformed string literal", file, line)
-        return value
-    return param
+    except Exception:
+        raise TemplateHeaderError(f"malformed string literal {param}", file, line) from None
+    if not isinstance(value, str):
+        raise TemplateHeaderError(f"malformed string literal {param}", file, line)
+    if "\0" in value:
+        raise TemplateHeaderError("a path cannot contain a NUL character", file, line)
+    return value
+
+
+def _tlib_brackets(param: str, file: str, line: int) -> str:
+    """Strip the ``<...>`` (meaning: look in WEB-INF/tlib) from a #load parameter."""
+    if not param.endswith(">") or len(param) < 2:
+        raise TemplateHeaderError("#load: unbalanced <...>", file, line)
+    return param[1:-1].strip()
 
 
 def _parse_load(param: str, file: str, line: int) -> LoadSpec:
+    """``[<][var=]file.pt[>]``; ``var=<file.pt>`` is accepted as well."""
     tlib = param.startswith("<")
-    if tlib != param.endswith(">") or (tlib and len(param) < 2):
-        raise TemplateHeaderError("#load: unbalanced <...>", file, line)
     if tlib:
-        param = param[1:-1].strip()
+        param = _tlib_brackets(param, file, line)
     var = None
-    if "=" in param:
+    if "=" in param and not _is_quoted(param):
         var, _, param = param.partition("=")
         var = var.strip()
         param = param.strip()
         if not var:
             raise TemplateHeaderError("#load: empty variable name", file, line)
-        if not _NAME.fullmatch(var):
+        if not var.isidentifier():
             raise TemplateHeaderError(f"#load: invalid variable name {var!r}", file, line)
+        if not tlib and param.startswith("<"):
+            tlib = True
+            param = _tlib_brackets(param, file, line)
+    if not tlib and param.endswith(">") and not _is_quoted(param):
+        raise TemplateHeaderError("#load: unbalanced <...>", file, line)
     path = _unquote(param, file, line)
     if not path:
         raise TemplateHeaderError("#load: empty file name", file, line)
@@ -148,7 +177,7 @@ def _parse_errors(param: str, file: str, line: int) -> tuple[int, ...]:
         return ALL_ERROR_CODES
     codes: list[int] = []
     for word in words:
-        if not word.isdecimal() or not 400 <= int(word) <= 599:
+        if not (word.isascii() and word.isdigit()) or not 400 <= int(word) <= 599:
             raise TemplateHeaderError(
                 f"#errors: {word!r} is not an error code (an integer from 400 to 599)", file, line
             )
@@ -213,7 +242,9 @@ def parse_header(lines: list[tuple[int, str]], file: str) -> ParsedHeader:
             path = _unquote(d.param, file, line)
             suffix = _PATH_DIRECTIVES[d.name]
             if not path.endswith(suffix):
-                raise TemplateHeaderError(f"#{d.name}: {path!r} does not end in {suffix}", file, line)
+                raise TemplateHeaderError(
+                    f"#{d.name}: {path!r} does not end in {suffix}", file, line
+                )
             values[d.name] = path
     return ParsedHeader(
         python=values.get("python"),  # type: ignore[arg-type]

@@ -1,0 +1,186 @@
+"""Helpers for tincan-core's own tests: throwaway webapps, clients, captured logs.
+
+Webapps are written into ``tmp_path``; requests go in-process through httpx's
+WSGI transport (with PATH_INFO re-encoded the way real WSGI servers pass it) or,
+where the wire matters, through a real server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import tincan_core
+
+Files = dict[str, "str | bytes | None"]
+
+
+def write_webapp(root: Path, files: Files, *, web_inf: bool = True) -> Path:
+    """Write ``files`` (relative path -> text, bytes, or None for a directory) under ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    if web_inf:
+        (root / "WEB-INF").mkdir(exist_ok=True)
+    for relpath, content in files.items():
+        path = root / relpath
+        if content is None:
+            path.mkdir(parents=True, exist_ok=True)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_bytes(content.encode("utf-8"))
+    return root
+
+
+class _Pep3333Paths:
+    """httpx's WSGI transport passes PATH_INFO as decoded text; real servers pass the
+    raw bytes as latin-1 (PEP 3333), which is what Bottle expects."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        environ["PATH_INFO"] = environ["PATH_INFO"].encode("utf-8").decode("latin-1")
+        return self.app(environ, start_response)
+
+
+def wsgi_client(app: Any, **kwargs: Any) -> httpx.Client:
+    transport = httpx.WSGITransport(app=_Pep3333Paths(app))
+    return httpx.Client(transport=transport, base_url="http://testserver", **kwargs)
+
+
+class LogCapture(logging.Handler):
+    """A handler that keeps every record, for asserting on what a launch logged."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def messages(self, level: int = logging.DEBUG) -> list[str]:
+        return [r.getMessage() for r in self.records if r.levelno >= level]
+
+    def errors(self) -> list[str]:
+        return self.messages(logging.ERROR)
+
+    def clear(self) -> None:
+        self.records.clear()
+
+
+_logger_ids = itertools.count()
+
+
+def capturing_logger(level: int = logging.INFO) -> tuple[logging.Logger, LogCapture]:
+    logger = logging.getLogger(f"tincan-core-tests.{next(_logger_ids)}")
+    logger.setLevel(level)
+    logger.propagate = False
+    capture = LogCapture()
+    logger.addHandler(capture)
+    return logger, capture
+
+
+class Launched:
+    """A launched webapp: the app, its error count, its log, and a client."""
+
+    def __init__(self, root: Path, app: tincan_core.TinCan | None, errors: int, log: LogCapture):
+        self.root = root
+        self.app = app
+        self.errors = errors
+        self.log = log
+        self._client: httpx.Client | None = None
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            assert self.app is not None, self.log.errors()
+            self._client = wsgi_client(self.app)
+        return self._client
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.client.get(path, **kwargs)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self.client.request(method, path, **kwargs)
+
+    def routes(self) -> set[str]:
+        assert self.app is not None
+        return set(self.app.router.literal)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+@pytest.fixture
+def make_webapp(tmp_path: Path) -> Callable[..., Path]:
+    """``make_webapp(files)`` writes a fresh webapp (with WEB-INF) and returns its root."""
+    counter = itertools.count()
+
+    def make(files: Files | None = None, *, web_inf: bool = True) -> Path:
+        return write_webapp(tmp_path / f"webapp{next(counter)}", files or {}, web_inf=web_inf)
+
+    return make
+
+
+@pytest.fixture
+def launch_webapp(make_webapp: Callable[..., Path]) -> Iterator[Callable[..., Launched]]:
+    """``launch_webapp(files, **launch_options)``: write, launch, and wrap a webapp."""
+    launched: list[Launched] = []
+
+    def run(files: Files | None = None, *, level: int = logging.INFO, **options: Any) -> Launched:
+        root = make_webapp(files)
+        logger, capture = capturing_logger(level)
+        app, errors = tincan_core.launch(root, logger=logger, **options)
+        result = Launched(root, app, errors, capture)
+        launched.append(result)
+        return result
+
+    yield run
+    for result in launched:
+        result.close()
+
+
+@pytest.fixture
+def client_for() -> Iterator[Callable[[Any], httpx.Client]]:
+    """``client_for(app)``: an in-process httpx client for a WSGI app."""
+    clients: list[httpx.Client] = []
+
+    def make(app: Any) -> httpx.Client:
+        client = wsgi_client(app)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def new_logger() -> Callable[..., tuple[logging.Logger, LogCapture]]:
+    """``new_logger(level)``: a private logger and the handler capturing its records."""
+    return capturing_logger
+
+
+@pytest.fixture
+def serve_app() -> Iterator[Callable[[Any], str]]:
+    """``serve_app(app)``: serve on a free 127.0.0.1 port; returns the base URL."""
+    servers: list[tincan_core.ThreadedWSGIServer] = []
+
+    def serve(app: Any) -> str:
+        server = tincan_core.make_server(app, "127.0.0.1", 0)
+        servers.append(server)
+        tincan_core.serve_in_thread(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
