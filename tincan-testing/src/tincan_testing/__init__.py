@@ -1,1 +1,23 @@
-"""tincan-testing."""
+"""tincan-testing: pytest fixtures, hypothesis strategies and checks for TinCan webapps.
+
+The pytest plugin (fixtures ``tincan_webapp``, ``tincan_app``, ``tincan_client``,
+``tincan_live_server``, ``tincan_app_dir`` and the ``tincan`` marker) is active
+whenever this package is installed. Strategies live in
+:mod:`tincan_testing.strategies`, ready-made checks in :mod:`tincan_testing.checks`.
+"""
+
+from ._trace import PageVisit, trace
+from ._unit import make_error_page, make_page
+from ._webapp import LiveServer, Webapp
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LiveServer",
+    "PageVisit",
+    "Webapp",
+    "__version__",
+    "make_error_page",
+    "make_page",
+    "trace",
+]

@@ -1,0 +1,129 @@
+"""Code-behind classes under test without HTTP: a real Bottle request over a synthetic environ."""
+
+from __future__ import annotations
+
+import io
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from http.cookies import SimpleCookie
+from typing import Any, TypeVar
+
+import bottle
+from tincan_core import ErrorPage, Page
+
+__all__ = ["build_environ", "make_error_page", "make_page"]
+
+PageT = TypeVar("PageT", bound=Page)
+ErrorPageT = TypeVar("ErrorPageT", bound=ErrorPage)
+
+Fields = Mapping[str, str | Sequence[str]] | Sequence[tuple[str, str]] | str
+
+
+def _encode_fields(fields: Fields | None) -> str:
+    if fields is None:
+        return ""
+    if isinstance(fields, str):
+        return fields.lstrip("?")
+    pairs = fields.items() if isinstance(fields, Mapping) else fields
+    return urllib.parse.urlencode(list(pairs), doseq=True)
+
+
+def build_environ(
+    *,
+    method: str = "GET",
+    path: str = "/",
+    query: Fields | None = None,
+    form: Fields | None = None,
+    headers: Mapping[str, str] | None = None,
+    cookies: Mapping[str, str] | None = None,
+    app: bottle.Bottle | None = None,
+) -> dict[str, Any]:
+    """A WSGI environ as a server would build it for this request (``path`` decoded)."""
+    body = _encode_fields(form).encode("ascii")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method.upper(),
+        "SCRIPT_NAME": "",
+        # WSGI carries the path as latin-1 text of its UTF-8 bytes; Bottle decodes it back
+        "PATH_INFO": path.encode("utf-8").decode("latin-1"),
+        "QUERY_STRING": _encode_fields(query),
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "route.url_args": {},
+        "HTTP_HOST": "testserver",
+    }
+    if form is not None:
+        environ["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
+        environ["CONTENT_LENGTH"] = str(len(body))
+    for name, value in (headers or {}).items():
+        key = name.upper().replace("-", "_")
+        environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key] = value
+    if cookies:
+        jar: SimpleCookie = SimpleCookie()
+        for name, value in cookies.items():
+            jar[name] = value
+        environ["HTTP_COOKIE"] = "; ".join(morsel.OutputString() for morsel in jar.values())
+    if app is not None:
+        environ["bottle.app"] = app
+    return environ
+
+
+def _request(**options: Any) -> bottle.BaseRequest:
+    environ = build_environ(**options)
+    # code-behind may use Bottle's thread-local request, and app.forward() does
+    bottle.request.bind(environ)
+    return bottle.BaseRequest(environ)
+
+
+def make_page(
+    page_class: type[PageT],
+    *,
+    method: str = "GET",
+    path: str = "/",
+    query: Fields | None = None,
+    form: Fields | None = None,
+    headers: Mapping[str, str] | None = None,
+    cookies: Mapping[str, str] | None = None,
+    app: bottle.Bottle | None = None,
+) -> PageT:
+    """An instance of a code-behind ``Page`` class for the request described.
+
+    The request is a real ``bottle.BaseRequest`` (``query`` and ``form`` are
+    dicts, pair lists or encoded strings), the response a fresh
+    ``bottle.BaseResponse``. Call ``handle()`` and inspect ``export()`` and
+    ``page.response``. Give ``app`` (e.g. ``webapp.app``) if the code uses
+    ``request.app``, such as ``request.app.forward()``.
+    """
+    request = _request(
+        method=method, path=path, query=query, form=form, headers=headers, cookies=cookies, app=app
+    )
+    return page_class(request, bottle.BaseResponse())
+
+
+def make_error_page(
+    page_class: type[ErrorPageT],
+    status: int = 404,
+    *,
+    body: str | None = None,
+    method: str = "GET",
+    path: str = "/",
+    query: Fields | None = None,
+    form: Fields | None = None,
+    headers: Mapping[str, str] | None = None,
+    cookies: Mapping[str, str] | None = None,
+    app: bottle.Bottle | None = None,
+) -> ErrorPageT:
+    """An instance of a code-behind ``ErrorPage`` class handling a ``status`` error
+    (a ``bottle.HTTPError`` with ``body``) for the request described."""
+    request = _request(
+        method=method, path=path, query=query, form=form, headers=headers, cookies=cookies, app=app
+    )
+    return page_class(request, bottle.HTTPError(status, body))

@@ -1,0 +1,167 @@
+"""The pytest plugin: fixtures for launching TinCan webapps and talking to them.
+
+Active whenever ``tincan-testing`` is installed (entry point ``pytest11``).
+Every name starts with ``tincan_`` so it cannot clash with other plugins.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+import pytest
+
+from ._webapp import LiveServer, Webapp, WebappFiles, write_webapp
+
+__all__ = [
+    "WebappFactory",
+    "tincan_app",
+    "tincan_app_dir",
+    "tincan_client",
+    "tincan_live_server",
+    "tincan_webapp",
+]
+
+_MARKER_OPTIONS = frozenset(
+    {"webapp", "static", "urlroot", "encoding", "multithread", "allow_errors"}
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "tincan(webapp=None, *, static=False, urlroot='/', encoding='utf-8', multithread=True, "
+        "allow_errors=False): the webapp behind tincan_app, tincan_client and "
+        "tincan_live_server: a directory (relative to the test file) or a dict of files",
+    )
+
+
+class WebappFactory(Protocol):
+    """The ``tincan_webapp`` fixture: lay out a webapp in a temporary directory and launch it."""
+
+    def __call__(
+        self,
+        files: WebappFiles | None = None,
+        *,
+        copy_from: str | os.PathLike[str] | None = None,
+        urlroot: str = "/",
+        static: bool = False,
+        encoding: str = "utf-8",
+        multithread: bool = True,
+        allow_errors: bool = False,
+    ) -> Webapp: ...
+
+
+def _launch_failure(webapp: Webapp) -> str:
+    problems = webapp.problems()
+    where = webapp.source or webapp.root
+    if webapp.app is None:
+        head = f"TinCan webapp {where} could not be launched:"
+    else:
+        head = f"TinCan webapp {where} launched with {webapp.errors} error(s):"
+    lines = [head, *(f"  {line}" for line in problems)]
+    lines.append(f"(launched from {webapp.root}; pass allow_errors=True to inspect the errors)")
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def tincan_webapp(tmp_path: Path) -> Iterator[WebappFactory]:
+    """Factory: ``tincan_webapp(files, *, copy_from, urlroot, static, encoding, multithread,
+    allow_errors) -> Webapp``.
+
+    Writes ``files`` (``{"index.pspx": "...", ...}``, on top of a copy of
+    ``copy_from`` if given) into a directory under the test's ``tmp_path``,
+    adds ``WEB-INF`` if missing, and launches it. A launch that finds errors
+    fails the test with every problem it logged, unless ``allow_errors=True``.
+    Clients and live servers are closed after the test.
+    """
+    made: list[Webapp] = []
+    numbers = itertools.count()
+
+    def factory(
+        files: WebappFiles | None = None,
+        *,
+        copy_from: str | os.PathLike[str] | None = None,
+        urlroot: str = "/",
+        static: bool = False,
+        encoding: str = "utf-8",
+        multithread: bool = True,
+        allow_errors: bool = False,
+    ) -> Webapp:
+        root = next(p for n in numbers if not (p := tmp_path / f"tincan-webapp-{n}").exists())
+        write_webapp(root, files, copy_from=copy_from, encoding=encoding)
+        webapp = Webapp(
+            root, urlroot=urlroot, static=static, encoding=encoding, multithread=multithread,
+            source=None if copy_from is None else Path(copy_from).resolve(),
+        )
+        made.append(webapp)
+        if not allow_errors and (webapp.app is None or webapp.errors):
+            pytest.fail(_launch_failure(webapp), pytrace=False)
+        return webapp
+
+    yield factory
+    for webapp in made:
+        webapp.close()
+
+
+@pytest.fixture
+def tincan_app_dir() -> str | os.PathLike[str]:
+    """The webapp directory for ``tincan_app`` when no ``tincan`` marker names one.
+
+    Override it (e.g. in ``conftest.py``) to give a whole directory of tests one webapp.
+    """
+    pytest.fail(
+        "no webapp selected: mark the test with @pytest.mark.tincan(webapp='path/to/webapp') "
+        "or override the tincan_app_dir fixture",
+        pytrace=False,
+    )
+
+
+def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for mark in request.node.iter_markers("tincan"):  # closest first: it wins
+        if len(mark.args) > 1:
+            pytest.fail("@pytest.mark.tincan takes at most one positional argument (webapp)")
+        if mark.args:
+            options.setdefault("webapp", mark.args[0])
+        for name, value in mark.kwargs.items():
+            if name not in _MARKER_OPTIONS:
+                known = ", ".join(sorted(_MARKER_OPTIONS))
+                pytest.fail(f"@pytest.mark.tincan: unknown option {name!r} (known: {known})",
+                            pytrace=False)
+            options.setdefault(name, value)
+    return options
+
+
+@pytest.fixture
+def tincan_app(request: pytest.FixtureRequest, tincan_webapp: WebappFactory) -> Webapp:
+    """The webapp selected by ``@pytest.mark.tincan(...)`` or ``tincan_app_dir``, launched
+    from a fresh copy for this test."""
+    options = _marker_options(request)
+    selected = options.pop("webapp", None)
+    if selected is None:
+        selected = request.getfixturevalue("tincan_app_dir")
+        base = Path.cwd()
+    else:
+        base = request.path.parent
+    if isinstance(selected, Mapping):
+        return tincan_webapp(selected, **options)
+    return tincan_webapp(copy_from=base / Path(selected), **options)
+
+
+@pytest.fixture
+def tincan_client(tincan_app: Webapp) -> Iterator[httpx.Client]:
+    """An ``httpx.Client`` on the selected webapp, in-process, ``base_url="http://testserver"``."""
+    with tincan_app.client() as client:
+        yield client
+
+
+@pytest.fixture
+def tincan_live_server(tincan_app: Webapp) -> Iterator[LiveServer]:
+    """The selected webapp on a threaded server at 127.0.0.1 and a free port (``.url``)."""
+    with tincan_app.live() as server:
+        yield server
