@@ -7,7 +7,7 @@ into logged warnings instead of aborting.
 
 from __future__ import annotations
 
-import logging
+import errno
 import os
 from dataclasses import dataclass, field
 
@@ -39,13 +39,32 @@ def _inside(root: str, path: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _leads_to_hidden(root: str, path: str, is_dir: bool) -> bool:
-    """Whether a symlink's target is something the webapp must never expose."""
-    if path == root:
-        return True  # a link to the root itself is a loop
+_HIDDEN_KINDS = (FileKind.PRIVATE, FileKind.NEVER_SERVED, FileKind.IGNORED)
+
+
+def _leads_to_hidden(root: str, link_relpath: str, path: str, is_dir: bool) -> bool:
+    """Whether a symlink's target is something the webapp must never expose.
+
+    The target counts by its own name: a link ``notes.txt`` to ``page.pspx`` or to
+    ``WEB-INF/secret.txt`` would otherwise serve source or private data as static
+    content. A link to a page is fine only where the link is a page itself.
+    """
     target = os.path.relpath(path, root).replace(os.sep, "/")
-    kind = classify(target + "/_" if is_dir else target)
-    return kind in (FileKind.PRIVATE, FileKind.NEVER_SERVED, FileKind.IGNORED)
+    if is_dir:
+        return classify(target + "/_") in _HIDDEN_KINDS
+    kind = classify(target)
+    if kind is FileKind.PAGE:
+        return classify(link_relpath) is not FileKind.PAGE
+    return kind in _HIDDEN_KINDS
+
+
+def _broken_link_reason(path: str) -> str:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+    return "dangling symlink"
 
 
 def scan_tree(fsroot: str, *, include_private: bool = False) -> Inventory:
@@ -57,13 +76,16 @@ def scan_tree(fsroot: str, *, include_private: bool = False) -> Inventory:
     inventory = Inventory(root=root)
     active: set[str] = set()  # real paths of the directories being walked (loop guard)
 
+    def warn(relpath: str, reason: str) -> None:
+        inventory.warnings.append(f"{relpath}: skipped, {reason}")
+
     def walk(real_dir: str, rel_dir: str) -> None:
         active.add(real_dir)
         try:
             with os.scandir(real_dir) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            inventory.warnings.append(f"{rel_dir or '.'}: skipped, cannot read: {exc.strerror}")
+            warn(rel_dir or ".", f"cannot read: {exc.strerror or exc}")
             active.discard(real_dir)
             return
         for entry in entries:
@@ -73,28 +95,27 @@ def scan_tree(fsroot: str, *, include_private: bool = False) -> Inventory:
             relpath = f"{rel_dir}/{name}" if rel_dir else name
             path = entry.path
             try:
-                if entry.is_symlink():
+                is_link = entry.is_symlink()
+                if is_link:
+                    if not os.path.exists(entry.path):
+                        warn(relpath, _broken_link_reason(entry.path))
+                        continue
                     path = os.path.realpath(entry.path)
                     if not _inside(root, path):
-                        inventory.warnings.append(f"{relpath}: skipped, symlink leads outside the webapp")
-                        continue
-                    if not os.path.exists(path):
-                        inventory.warnings.append(f"{relpath}: skipped, dangling symlink")
+                        warn(relpath, "symlink leads outside the webapp")
                         continue
                 is_dir = entry.is_dir()
-                if entry.is_symlink() and _leads_to_hidden(root, path, is_dir):
-                    inventory.warnings.append(
-                        f"{relpath}: skipped, symlink leads to a private or never-served file"
-                    )
+                if is_dir and (path in active or path == root):
+                    warn(relpath, "symlink loop")
+                    continue
+                if is_link and _leads_to_hidden(root, relpath, path, is_dir):
+                    warn(relpath, "symlink leads to a private or never-served file")
                     continue
             except OSError as exc:
-                inventory.warnings.append(f"{relpath}: skipped, {exc.strerror or exc}")
+                warn(relpath, exc.strerror or str(exc))
                 continue
             if is_dir:
                 if is_private_dir_name(name) and not include_private:
-                    continue
-                if path in active:
-                    inventory.warnings.append(f"{relpath}: skipped, symlink loop")
                     continue
                 walk(path, relpath)
             elif entry.is_file() or os.path.isfile(path):
