@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import codecs
+import os
 import sys
 
+from ._apache import apache_config
 from ._install import install_static
+from ._nginx import nginx_config
 from ._plan import InstallError
 from ._progress import Progress
 from ._quote import quote_path
+from ._site import (
+    DEFAULT_APP_URL,
+    DEFAULT_STATIC_DIR,
+    Site,
+    SiteError,
+    page_index_dirs,
+    wsgi_script,
+)
 
-__all__ = ["main_install_static"]
+__all__ = ["main_install_static", "main_server_config"]
 
 
 def parse_or_status(
@@ -125,4 +137,107 @@ def main_install_static(argv: list[str] | None = None, prog: str = "install-stat
     if report.errors:
         err.write(f"{prog}: {len(report.errors)} error(s), see above\n")
         return 1
+    return 0
+
+
+def _server_config_parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=(
+            "Print a web-server configuration for a TinCan webapp. nginx and apache: the "
+            "two-directory deployment (static files from the install-static directory, "
+            "pages proxied to the WSGI server); apache --single-directory: mod_wsgi serving "
+            "the webapp tree itself. wsgi: the WSGI script for gunicorn, waitress or mod_wsgi."
+        ),
+    )
+    parser.add_argument("server", choices=["nginx", "apache", "wsgi"])
+    parser.add_argument("--urlroot", default="/", help="URL prefix of the webapp (default /)")
+    parser.add_argument(
+        "--static-dir",
+        default=DEFAULT_STATIC_DIR,
+        metavar="DIR",
+        help=f"the install-static target directory (default {DEFAULT_STATIC_DIR})",
+    )
+    parser.add_argument(
+        "--app-url",
+        default=DEFAULT_APP_URL,
+        metavar="URL",
+        help=f"where the WSGI server listens (default {DEFAULT_APP_URL})",
+    )
+    parser.add_argument("--server-name", default="", metavar="NAME", help="the site's host name")
+    parser.add_argument("--listen", default="80", metavar="PORT", help="port (or ADDR:PORT)")
+    parser.add_argument(
+        "--webapp",
+        metavar="DIR",
+        help="the webapp directory: its index pages decide which directory URLs are pages",
+    )
+    parser.add_argument(
+        "--single-directory",
+        action="store_true",
+        help="apache only: mod_wsgi and the webapp tree, no separate static directory",
+    )
+    parser.add_argument(
+        "--gzip-static",
+        action="store_true",
+        help="serve the .gz files written by install-static --compress (nginx)",
+    )
+    parser.add_argument("--encoding", default="utf-8", help="text encoding of the webapp")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        metavar="N",
+        help="mod_wsgi daemon processes (--single-directory; default 2)",
+    )
+    return parser
+
+
+def main_server_config(argv: list[str] | None = None, prog: str = "tincan server-config") -> int:
+    """Run ``server-config``; returns the exit status (0 ok, 1 failure, 2 usage)."""
+    parser = _server_config_parser(prog)
+    args = parse_or_status(parser, argv)
+    if isinstance(args, int):
+        return args
+
+    def usage(message: str) -> int:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write(f"{prog}: error: {message}\n")
+        return 2
+
+    if args.single_directory and args.server != "apache":
+        return usage("--single-directory is an Apache (mod_wsgi) layout")
+    webapp = os.path.abspath(args.webapp) if args.webapp else ""
+    if (args.single_directory or args.server == "wsgi") and not webapp:
+        return usage(f"{args.server} needs --webapp DIR")
+    if args.processes < 1:
+        return usage("--processes must be at least 1")
+    try:
+        codecs.lookup(args.encoding)
+    except LookupError:
+        return usage(f"unknown encoding {args.encoding!r}")
+    if webapp and not os.path.isdir(os.path.join(webapp, "WEB-INF")):
+        sys.stderr.write(f"{prog}: {args.webapp}: not a webapp (no WEB-INF directory)\n")
+        return 2
+    try:
+        site = Site(
+            urlroot=args.urlroot,
+            static_dir=os.path.abspath(args.static_dir),
+            app_url=args.app_url,
+            server_name=args.server_name,
+            listen=args.listen,
+            page_dirs=page_index_dirs(webapp, args.encoding) if webapp else None,
+            webapp=webapp,
+            encoding=args.encoding,
+            gzip_static=args.gzip_static,
+            processes=args.processes,
+        )
+    except SiteError as exc:
+        return usage(str(exc))
+    if args.server == "nginx":
+        text = nginx_config(site)
+    elif args.server == "apache":
+        text = apache_config(site, single_directory=args.single_directory)
+    else:
+        text = wsgi_script(site)
+    sys.stdout.write(text)
     return 0
