@@ -1,0 +1,401 @@
+"""The two-directory deployment, for real: Debian's nginx in front, gunicorn behind.
+
+``install-static`` fills the static directory from a copy of ``examples/demo``;
+``server-config nginx`` and ``server-config wsgi`` write the configuration and the
+WSGI script; nginx (started here, on a free loopback port) serves the static files
+and proxies the rest to gunicorn (two prefork workers). Every URL of the demo must
+answer through nginx as it does under ``launch(static=True)``; static files must
+never reach the application; no private file may be reachable, however spelled.
+
+nginx is installed with apt-get when missing (once per test session, as root);
+where that is impossible the tests are skipped, saying why.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import tincan
+from tincan_core import make_server, serve_in_thread
+from tincan_static import main_install_static, main_server_config
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "examples" / "demo"
+SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+VENV_BIN = Path(sys.executable).parent
+
+
+def ensure_debian_package(binary: str, packages: tuple[str, ...]) -> str:
+    """The path of ``binary``, installing the first installable of ``packages`` if needed."""
+    found = shutil.which(binary, path=SBIN_PATH)
+    if found:
+        return found
+    if os.name != "posix" or os.geteuid() != 0:
+        pytest.skip(f"{binary} is not installed and the tests do not run as root to install it")
+    if not shutil.which("apt-get"):
+        pytest.skip(f"{binary} is not installed and there is no apt-get to install it")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    update = subprocess.run(
+        ["apt-get", "update", "-q"], env=env, capture_output=True, text=True, timeout=600
+    )
+    if update.returncode != 0:
+        pytest.skip(f"apt-get update failed, cannot install {binary}: {update.stderr[-500:]}")
+    failures = []
+    for package in packages:
+        result = subprocess.run(
+            ["apt-get", "install", "-y", "-q", "--no-install-recommends", package],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if result.returncode == 0:
+            break
+        failures.append(f"{package}: {result.stderr.strip()[-300:]}")
+    found = shutil.which(binary, path=SBIN_PATH)
+    if not found:
+        pytest.skip(f"could not install {binary} with apt-get: {'; '.join(failures)}")
+    return found
+
+
+@pytest.fixture(scope="session")
+def nginx_binary() -> str:
+    return ensure_debian_package("nginx", ("nginx-light", "nginx"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listens on port {port}:\n{log.read_text()}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def server_config(*args: str) -> str:
+    """``tincan server-config ...`` output."""
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main_server_config(list(args))
+    assert status == 0
+    return out.getvalue()
+
+
+def copy_webapp(dest: Path) -> Path:
+    """A private copy of the demo (its caches are written by launches)."""
+    if (DEMO / "WEB-INF").is_dir():
+        shutil.copytree(DEMO, dest, ignore=shutil.ignore_patterns(".tincan-cache", "__pycache__"))
+        return dest
+    # Stand-in until examples/demo exists: pages, an index page, static files.
+    (dest / "WEB-INF" / "lib").mkdir(parents=True)
+    (dest / "WEB-INF" / "lib" / "secret.py").write_text("SECRET = 'lib source'\n")
+    (dest / "index.pspx").write_text("<html><body><h1>Home</h1></body></html>\n")
+    (dest / "static").mkdir()
+    (dest / "static" / "style.css").write_text("body { font-family: system-ui }\n" * 40)
+    (dest / "docs").mkdir()
+    (dest / "docs" / "index.html").write_text("<h1>Docs</h1>\n")
+    return dest
+
+
+@dataclass
+class Deployment:
+    urlroot: str
+    webapp: Path
+    static: Path
+    nginx_port: int
+    reference_port: int
+    app_log: Path
+
+
+@pytest.fixture(scope="module", params=["/", "/site"], ids=["urlroot=/", "urlroot=/site"])
+def deployment(
+    request: pytest.FixtureRequest, nginx_binary: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployment]:
+    urlroot: str = request.param
+    base = tmp_path_factory.mktemp("deploy")
+    webapp = copy_webapp(base / "webapp")
+    static = base / "static"
+    assert main_install_static(["-q", "--compress", str(webapp), str(static)]) == 0
+
+    # The application: the generated WSGI script under gunicorn, two prefork workers.
+    app_port = free_port()
+    app_dir = base / "wsgi"
+    app_dir.mkdir()
+    (app_dir / "wsgi.py").write_text(
+        server_config("wsgi", "--webapp", str(webapp), "--urlroot", urlroot)
+    )
+    app_log = base / "access.log"
+    gunicorn_log = base / "gunicorn.log"
+    gunicorn = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{app_port}",
+         "--chdir", str(app_dir), "--access-logfile", str(app_log),
+         "--access-logformat", "%(r)s %(s)s", "wsgi:application"],
+        stdout=gunicorn_log.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+    # nginx: the generated server block inside a minimal main configuration.
+    nginx_port = free_port()
+    prefix = base / "nginx"
+    (prefix / "logs").mkdir(parents=True)
+    site = server_config(
+        "nginx", "--urlroot", urlroot, "--static-dir", str(static), "--webapp", str(webapp),
+        "--app-url", f"http://127.0.0.1:{app_port}", "--listen", f"127.0.0.1:{nginx_port}",
+        "--server-name", "localhost", "--gzip-static",
+    )  # fmt: skip
+    (prefix / "site.conf").write_text(site)
+    (prefix / "nginx.conf").write_text(
+        "user root;\nworker_processes 1;\npid nginx.pid;\nerror_log logs/error.log warn;\n"
+        "events { worker_connections 64; }\n"
+        "http {\n    include /etc/nginx/mime.types;\n    default_type application/octet-stream;\n"
+        "    access_log logs/access.log;\n"
+        f"    client_body_temp_path {prefix}/tmp;\n    proxy_temp_path {prefix}/tmp;\n"
+        "    include site.conf;\n}\n"
+    )
+    (prefix / "tmp").mkdir()
+    check = subprocess.run(
+        [nginx_binary, "-t", "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stderr + "\n" + site
+    nginx_log = base / "nginx.log"
+    nginx = subprocess.Popen(
+        [nginx_binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+        stdout=nginx_log.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+    # The reference: the same tree launched with static files, on a server of its own.
+    app, _errors = tincan.launch(webapp, urlroot, static=True)
+    assert app is not None
+    reference = make_server(app, "127.0.0.1", 0)
+    serve_in_thread(reference)
+    try:
+        wait_for_port(app_port, gunicorn, gunicorn_log)
+        wait_for_port(nginx_port, nginx, nginx_log)
+        yield Deployment(urlroot, webapp, static, nginx_port, reference.server_address[1], app_log)
+    finally:
+        reference.shutdown()
+        reference.server_close()
+        stop(nginx)
+        stop(gunicorn)
+
+
+def fetch(
+    port: int, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, bytes, dict[str, str]]:
+    """GET ``path`` exactly as written (no client-side normalisation)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.putrequest("GET", path, skip_accept_encoding=True)
+        for name, value in (headers or {}).items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        response = conn.getresponse()
+        return response.status, response.read(), {k.lower(): v for k, v in response.getheaders()}
+    finally:
+        conn.close()
+
+
+def quote_url(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/?=&")
+
+
+def demo_urls(d: Deployment) -> list[str]:
+    """Every URL launch(static=True) routes, plus a few it does not."""
+    app, _ = tincan.launch(d.webapp, d.urlroot, static=True)
+    assert app is not None
+    urls = {info.path for info in app.route_info if info.kind in ("page", "index", "static")}
+    prefix = d.urlroot.rstrip("/")
+    urls |= {f"{prefix}/no-such-page.pspx", f"{prefix}/no/such/file.css", f"{prefix}/static/"}
+    return sorted(quote_url(url) for url in urls)
+
+
+# Per-process data (the demo's guestbook is seeded when a process starts) differs
+# between the reference and each gunicorn worker only in its timestamps.
+_TIMESTAMPS = re.compile(
+    rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d)?|\d\d \w{3} \d{4}, \d\d:\d\d UTC"
+)
+
+
+def same_page(a: bytes, b: bytes) -> bool:
+    return _TIMESTAMPS.sub(b"<time>", a) == _TIMESTAMPS.sub(b"<time>", b)
+
+
+def test_every_url_answers_as_under_launch_static(deployment: Deployment) -> None:
+    d = deployment
+    mismatches = []
+    urls = demo_urls(d)
+    assert len(urls) > 5
+    for url in urls:
+        ref_status, ref_body, _ = fetch(d.reference_port, url)
+        _again_status, again_body, _ = fetch(d.reference_port, url)
+        status, body, headers = fetch(d.nginx_port, url)
+        if status != ref_status:
+            mismatches.append(f"{url}: status {status} through nginx, {ref_status} in TinCan")
+        elif same_page(ref_body, again_body) and not same_page(body, ref_body):
+            mismatches.append(f"{url}: body differs through nginx")
+        assert headers.get("server") == "nginx"
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_static_files_are_served_by_nginx_not_the_application(deployment: Deployment) -> None:
+    d = deployment
+    statics = sorted(
+        p.relative_to(d.static).as_posix()
+        for p in d.static.rglob("*")
+        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(".gz")
+    )
+    assert statics, "the demo has static files"
+    prefix = d.urlroot.rstrip("/")
+    for relpath in statics:
+        status, body, _ = fetch(d.nginx_port, quote_url(f"{prefix}/{relpath}"))
+        assert status == 200 and body == (d.webapp / relpath).read_bytes()
+    page_status, _, _ = fetch(d.nginx_port, quote_url(f"{prefix}/index.pspx"))
+    assert page_status == 200
+    seen = wait_for_log_line(d.app_log, "/index.pspx")
+    for relpath in statics:
+        assert quote_url(f"{prefix}/{relpath}") not in seen, f"{relpath} reached the application"
+
+
+def wait_for_log_line(log: Path, needle: str) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        text = log.read_text() if log.exists() else ""
+        if needle in text:
+            return text
+        time.sleep(0.05)
+    raise AssertionError(f"{needle} never reached the application log")
+
+
+def test_compressed_siblings_are_negotiated(deployment: Deployment) -> None:
+    d = deployment
+    gz = sorted(d.static.rglob("*.css.gz"))
+    if not gz:
+        pytest.skip("the demo has no stylesheet large enough to compress")
+    original = gz[0].with_suffix("")
+    url = quote_url(d.urlroot.rstrip("/") + "/" + original.relative_to(d.static).as_posix())
+    status, body, headers = fetch(d.nginx_port, url, {"Accept-Encoding": "gzip"})
+    assert status == 200 and headers.get("content-encoding") == "gzip"
+    assert gzip.decompress(body) == original.read_bytes()
+    status, body, headers = fetch(d.nginx_port, url)
+    assert "content-encoding" not in headers and body == original.read_bytes()
+
+
+def hostile_urls(d: Deployment) -> list[str]:
+    prefix = d.urlroot.rstrip("/")
+    private = [
+        p.relative_to(d.webapp).as_posix()
+        for p in d.webapp.rglob("*")
+        if p.is_file() and not (d.static / p.relative_to(d.webapp)).exists()
+    ]
+    urls = [f"{prefix}/.tincan-static-manifest.json", "/.tincan-static-manifest.json"]
+    for relpath in private:
+        plain = quote_url(f"{prefix}/{relpath}")
+        urls += [
+            plain,
+            plain.upper(),
+            plain.replace("WEB-INF", "web-inf"),
+            plain.replace("WEB-INF", "WEB%2DINF"),
+            plain.replace(".", "%2e"),
+            plain.replace("/", "%2f").replace("%2f", "/", 1),
+            plain.replace("/", "//"),
+            plain.replace("/", "/./"),
+            plain + ".",
+            plain + "%00",
+            plain + "%00.css",
+            plain.replace("/", "\\"),
+            f"{prefix}/static/..%2f{quote_url(relpath)}",
+            f"{prefix}/static/../{quote_url(relpath)}",
+            f"{prefix}/static%2f..%2f{quote_url(relpath)}",
+        ]
+    return urls
+
+
+def test_no_private_file_is_reachable(deployment: Deployment) -> None:
+    d = deployment
+    secrets = {
+        p: p.read_bytes().strip()[:60]
+        for p in d.webapp.rglob("*")
+        if p.is_file()
+        and p.suffix in (".py", ".pt", ".pspx")
+        and len(p.read_bytes().strip()) >= 20
+    }
+    assert secrets
+    leaks = []
+    for url in hostile_urls(d):
+        status, body, _ = fetch(d.nginx_port, url)
+        for path, secret in secrets.items():
+            if secret in body:
+                leaks.append(f"{url} -> {status} shows {path.name}")
+        if status == 200 and b"tincan-static-manifest" in body:
+            leaks.append(f"{url} shows the install manifest")
+    assert not leaks, "\n".join(leaks)
+
+
+def test_private_names_are_refused_even_inside_the_static_directory(
+    deployment: Deployment,
+) -> None:
+    """Defence in depth: a source file copied into the static directory by mistake
+    is still never served."""
+    d = deployment
+    planted = {
+        "WEB-INF/lib/planted.py": "planted secret one",
+        "deep/web-inf/planted.txt": "planted secret two",
+        "deep/__pycache__/planted.txt": "planted secret three",
+        "planted.PY": "planted secret four",
+        "planted.pt": "planted secret five",
+        "planted.pyc": "planted secret six",
+        ".planted": "planted secret seven",
+        "deep/.git/config": "planted secret eight",
+        "planted.Pspx": "planted secret nine",
+    }
+    for relpath, text in planted.items():
+        path = d.static / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    prefix = d.urlroot.rstrip("/")
+    try:
+        for relpath in planted:
+            for url in (f"{prefix}/{relpath}", f"{prefix}/{relpath}".replace(".", "%2E")):
+                status, body, _ = fetch(d.nginx_port, url)
+                assert status == 404 and b"planted secret" not in body, url
+    finally:
+        for relpath in planted:
+            (d.static / relpath).unlink()
