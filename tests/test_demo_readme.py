@@ -1,0 +1,71 @@
+"""The README's tutorial and WSGI example work as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import tincan
+
+from tests._helpers import client_for, fresh_logger
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+# A tutorial file is a bold path line followed by a fenced block; the last version counts.
+TUTORIAL_FILE = re.compile(
+    r"^\*\*(hello/[^*]+)\*\*\n```[a-z]*\n(.*?)^```", re.MULTILINE | re.DOTALL
+)
+
+
+@pytest.fixture(scope="module")
+def tutorial(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tutorial")
+    (root / "hello" / "WEB-INF").mkdir(parents=True)  # step 1: mkdir -p hello/WEB-INF
+    files = dict(TUTORIAL_FILE.findall(README.read_text(encoding="utf-8")))
+    assert set(files) == {
+        "hello/index.pspx",
+        "hello/index.py",
+        "hello/WEB-INF/tlib/layout.pt",
+        "hello/errors/404.pspx",
+        "hello/style.css",
+    }
+    for relpath, text in files.items():
+        path = root / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root / "hello"
+
+
+def test_the_tutorial_webapp_works(tutorial: Path) -> None:
+    logger, log = fresh_logger()
+    app, errors = tincan.launch(tutorial, logger=logger, static=True)
+    assert errors == 0, log.errors
+    client = client_for(app)
+    page = client.get("/?name=<Ada>")
+    assert page.status_code == 200
+    assert "<h1>Hello, &lt;Ada&gt;!</h1>" in page.text
+    assert "<footer>Made with TinCan</footer>" in page.text
+    assert re.search(r"It is \d\d:\d\d on the server", page.text)
+    assert "Hello, world!" in client.get("/index.pspx").text
+    missing = client.get("/nothing-here.pspx")
+    assert missing.status_code == 404
+    assert "Nothing lives at <code>/nothing-here.pspx</code>." in missing.text
+    assert client.get("/style.css").headers["content-type"] == "text/css; charset=utf-8"
+
+
+def test_the_wsgi_example_runs_unchanged_but_for_the_path(tutorial: Path) -> None:
+    text = README.read_text(encoding="utf-8")
+    example = (
+        "import logging, tincan\n"
+        'logger = logging.getLogger("webapp")\n'
+        'application, errors = tincan.launch(fsroot="/var/www/html/ti", logger=logger,\n'
+        "                                    multithread=False)\n"
+    )
+    assert f"```python\n{example}```" in text
+    namespace: dict[str, object] = {}
+    exec(example.replace("/var/www/html/ti", str(tutorial)), namespace)
+    assert namespace["errors"] == 0
+    application = namespace["application"]
+    assert isinstance(application, tincan.TinCan)
+    assert client_for(application).get("/").status_code == 200
