@@ -7,6 +7,7 @@ in webapps (``from tincan import Page``).
 from ._adapter import ChameleonTemplate, chameleon_template, chameleon_view
 from ._app import Endpoint, RouteInfo, TinCan
 from ._classify import INDEX_NAMES, PAGE_SUFFIX, FileKind, classify
+from ._compile import CompileReport, compile_webapp
 from ._errors import TemplateHeaderError, TinCanError, TinCanException
 from ._header import (
     Directive,
@@ -22,8 +23,8 @@ from ._pages import BasePage, ErrorPage, Page
 from ._paths import resolve_url_path, resolve_webapp_path
 from ._scan import Inventory, WebappFile, scan_tree
 from ._server import ThreadedWSGIServer, make_server, serve_in_thread
-
-__version__ = "0.1.0"
+from ._stats import LaunchStats
+from ._version import __version__
 
 __all__ = [
     "ENCODING",
@@ -31,11 +32,13 @@ __all__ = [
     "PAGE_SUFFIX",
     "BasePage",
     "ChameleonTemplate",
+    "CompileReport",
     "Directive",
     "Endpoint",
     "ErrorPage",
     "FileKind",
     "Inventory",
+    "LaunchStats",
     "LoadSpec",
     "Page",
     "ParsedHeader",
@@ -51,6 +54,7 @@ __all__ = [
     "chameleon_template",
     "chameleon_view",
     "classify",
+    "compile_webapp",
     "launch",
     "make_server",
     "parse_header",

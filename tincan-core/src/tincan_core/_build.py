@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,11 +20,19 @@ from ._errors import TinCanError
 from ._header import ALL_ERROR_CODES, ParsedHeader, parse_page, split_page
 from ._pages import BasePage, ErrorPage, Page
 from ._paths import index_routes, resolve_webapp_path, route_for
-from ._scan import scan_tree
+from ._scan import Inventory, scan_tree
 from ._static import StaticFile, content_type_for
-from ._templates import CACHE_DIRNAME, CodeCache, TemplateSource, compile_templates, template_error
+from ._stats import LaunchStats
+from ._templates import (
+    CACHE_DIRNAME,
+    CodeCache,
+    TemplateSource,
+    compile_templates,
+    make_template,
+    template_error,
+)
 
-__all__ = ["Builder", "CompiledPage"]
+__all__ = ["Builder", "CompilePlan", "CompiledPage"]
 
 _PLAIN_500 = "500 Internal Server Error\n"
 
@@ -36,6 +45,14 @@ class PageSource:
     header: ParsedHeader | None = None
     body: str = ""
     error: TinCanError | None = None
+
+
+@dataclass(slots=True)
+class CompilePlan:
+    """Everything the pages of a launch need compiled: templates and code-behind files."""
+
+    templates: dict[str, TemplateSource] = field(default_factory=dict)  # by file name
+    code_behind: list[str] = field(default_factory=list)  # paths, each once
 
 
 @dataclass(slots=True)
@@ -71,11 +88,15 @@ class Builder:
         self.static = static
         self.multithread = multithread
         self.errors = 0
+        self.messages: list[str] = []  # each error as logged: file:line: message
+        self.jobs: int | None = None  # compile processes; None: $TINCAN_JOBS or every core
         self.sources: dict[str, PageSource] = {}
         self.codebehind = CodeBehindLoader()
         self.cache = CodeCache(os.path.join(root, "WEB-INF", CACHE_DIRNAME))
         self.macros: dict[str, PageTemplate | TinCanError] = {}
         self.templates: dict[str, PageTemplate] = {}
+        self.bodies: dict[str, TemplateSource] = {}  # template_source() of each page
+        self.macro_texts: dict[str, TemplateSource] = {}
 
     # -- reporting ---------------------------------------------------------------------
     def display(self, relpath: str) -> str:
@@ -83,6 +104,7 @@ class Builder:
 
     def error(self, exc: TinCanError) -> None:
         self.errors += 1
+        self.messages.append(str(exc))
         cause = exc.__cause__ or exc
         debug = self.log.isEnabledFor(logging.DEBUG)
         self.log.error("%s", exc, exc_info=cause if debug else None)
@@ -153,17 +175,31 @@ class Builder:
     # -- compiling ---------------------------------------------------------------------
     def template_source(self, relpath: str) -> TemplateSource:
         """The body that renders ``relpath`` (its own, or its ``#template``'s)."""
+        known = self.bodies.get(relpath)
+        if known is not None:
+            return known
         source = self.source(relpath)
         assert source.header is not None
         if source.header.template is None:
-            return TemplateSource(os.path.join(self.root, relpath), source.body)
-        target = self.resolve(relpath, source.header.template, "template", source.header)
-        try:
-            _, body = split_page(self.read_text(target))
-        except TinCanError as exc:
-            line = dict(source.header.lines).get("template")
-            raise TinCanError(f"#template: {exc}", self.display(relpath), line) from None
-        return TemplateSource(os.path.join(self.root, target), body)
+            known = TemplateSource(os.path.join(self.root, relpath), source.body)
+        else:
+            target = self.resolve(relpath, source.header.template, "template", source.header)
+            try:
+                _, body = split_page(self.read_text(target))
+            except TinCanError as exc:
+                line = dict(source.header.lines).get("template")
+                raise TinCanError(f"#template: {exc}", self.display(relpath), line) from None
+            known = TemplateSource(os.path.join(self.root, target), body)
+        self.bodies[relpath] = known
+        return known
+
+    def macro_source(self, relpath: str) -> TemplateSource:
+        """A ``#load``ed macro file, read once per launch."""
+        known = self.macro_texts.get(relpath)
+        if known is None:
+            known = TemplateSource(os.path.join(self.root, relpath), self.read_text(relpath))
+            self.macro_texts[relpath] = known
+        return known
 
     def load_sources(self, relpath: str) -> list[tuple[str, str, int]]:
         """``(variable, webapp-relative .pt path, line)`` of each ``#load`` of a page."""
@@ -183,7 +219,7 @@ class Builder:
         template = self.templates.get(source.filename)
         if template is None:
             try:
-                template = PageTemplate(source.body, filename=source.filename, loader=self.cache)
+                template = make_template(source, self.cache)
             except Exception as exc:
                 raise template_error(exc, display) from exc
             self.templates[source.filename] = template
@@ -193,10 +229,7 @@ class Builder:
         cached = self.macros.get(relpath)
         if cached is None:
             try:
-                text = self.read_text(relpath)
-                cached = self.build_template(
-                    TemplateSource(os.path.join(self.root, relpath), text), self.display(relpath)
-                )
+                cached = self.build_template(self.macro_source(relpath), self.display(relpath))
             except TinCanError as exc:
                 cached = exc
             self.macros[relpath] = cached
@@ -204,18 +237,25 @@ class Builder:
             raise TinCanError(f"#load: {cached}", self.display(page), line)
         return cached
 
-    def page_class(self, target: str, base: type[BasePage]) -> type[BasePage]:
+    def code_behind(self, target: str) -> str | None:
+        """The webapp-relative code-behind file of ``target``; ``None``: plain class."""
         header = self.source(target).header
         assert header is not None
         if header.python is not None:
             relpath = self.resolve(target, header.python, "python", header)
             if not os.path.isfile(os.path.join(self.root, relpath)):
                 line = dict(header.lines).get("python")
-                raise TinCanError(f"#python: {relpath!r} does not exist", self.display(target), line)
-        else:
-            relpath = target[: -len(".pspx")] + ".py"
-            if not os.path.isfile(os.path.join(self.root, relpath)):
-                return base
+                raise TinCanError(
+                    f"#python: {relpath!r} does not exist", self.display(target), line
+                )
+            return relpath
+        relpath = target[: -len(".pspx")] + ".py"
+        return relpath if os.path.isfile(os.path.join(self.root, relpath)) else None
+
+    def page_class(self, target: str, base: type[BasePage]) -> type[BasePage]:
+        relpath = self.code_behind(target)
+        if relpath is None:
+            return base
         path = os.path.join(self.root, relpath)
         module = self.codebehind.load(path, self.display(relpath))
         return find_page_class(module, base, self.display(relpath))
@@ -242,9 +282,11 @@ class Builder:
             loads=loads,
         )
 
-    def precompile(self, pages: list[str]) -> None:
-        """Compile every template these pages need, in parallel, before building them."""
-        wanted: dict[str, TemplateSource] = {}
+    def plan(self, pages: list[str]) -> CompilePlan:
+        """What building these pages will compile; pages with errors are left out
+        (they are reported when built). The launch and ``compile_webapp`` share it."""
+        plan = CompilePlan()
+        code_behind: dict[str, None] = {}
         for relpath in pages:
             try:
                 source = self.source(relpath)
@@ -252,22 +294,32 @@ class Builder:
                     continue
                 target = self.forward_target(relpath, source.header)
                 template = self.template_source(target)
-                wanted[template.filename] = template
+                plan.templates.setdefault(template.filename, template)
                 for _, path, _ in self.load_sources(target):
                     full = os.path.join(self.root, path)
-                    if full not in wanted and os.path.isfile(full):
-                        wanted[full] = TemplateSource(full, self.read_text(path))
+                    if full not in plan.templates and os.path.isfile(full):
+                        plan.templates[full] = self.macro_source(path)
+                python = self.code_behind(target)
+                if python is not None:
+                    code_behind[os.path.join(self.root, python)] = None
             except TinCanError:
-                continue  # reported when the page itself is built
-        compile_templates(wanted.values(), self.cache)
+                continue
+        plan.code_behind = list(code_behind)
+        return plan
+
+    def precompile(self, pages: list[str]) -> int:
+        """Compile every template these pages need, in parallel, before building them."""
+        return compile_templates(self.plan(pages).templates.values(), self.cache, self.jobs)
 
     # -- the whole launch --------------------------------------------------------------
-    def build(self) -> int:
-        inventory = scan_tree(self.root)
+    def build(self, inventory: Inventory | None = None) -> int:
+        started = time.perf_counter()
+        if inventory is None:
+            inventory = scan_tree(self.root)
         for warning in inventory.warnings:
             self.log.warning("%s", warning)
         pages = [f.relpath for f in inventory.of_kind(FileKind.PAGE)]
-        self.precompile(pages)
+        workers = self.precompile(pages)
         compiled: dict[str, CompiledPage] = {}
         for relpath in pages:
             try:
@@ -292,7 +344,27 @@ class Builder:
             path = route_for(self.prefix, f.relpath)
             self.add_route(path, ("GET",), handler, RouteInfo(path, "static", f.relpath, ("GET",)))
         self.add_indexes(routable, {f.relpath: f for f in statics})
+        self.finish(len(pages), workers, time.perf_counter() - started)
         return self.errors
+
+    def finish(self, pages: int, workers: int, seconds: float) -> None:
+        """Release what this launch did not use and record what it did."""
+        cache, codebehind = self.cache, self.codebehind
+        cache.finish()
+        codebehind.finish(self.root)
+        self.app.config["tincan.stats"] = LaunchStats(
+            pages=pages,
+            templates_compiled=cache.compiled,
+            templates_loaded=cache.loaded,
+            templates_reused=cache.reused,
+            cache_rejected=cache.rejected,
+            cache_writes=cache.written,
+            code_behind_imported=codebehind.imported,
+            code_behind_compiled=codebehind.compiled,
+            code_behind_reused=codebehind.reused,
+            workers=workers,
+            seconds=seconds,
+        )
 
     def describe(self, page: CompiledPage) -> dict[str, Any]:
         cls = page.page_class

@@ -1,17 +1,110 @@
-"""Loading code-behind modules and finding the page class in them."""
+"""Loading code-behind modules and finding the page class in them.
+
+Bytecode goes where Python puts it, ``__pycache__``, with Python's own
+staleness checks (source modification time and size). Precompiling it is
+:func:`compile_bytecode`'s job, which ``compile_webapp`` runs; a launch then
+compiles nothing. Code compiled from source at launch (no or stale bytecode,
+e.g. in a read-only tree) is also remembered per process, so that launching
+the same tree again recompiles only the files whose source changed.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import importlib.machinery
 import importlib.util
+import os
+import py_compile
 import sys
+import threading
+import time
 import traceback
-from types import ModuleType
+from types import CodeType, ModuleType
+from typing import Any
 
 from ._errors import TinCanError
 from ._pages import BasePage
 
-__all__ = ["CodeBehindLoader", "find_page_class"]
+__all__ = ["CodeBehindLoader", "bytecode_is_current", "compile_bytecode", "find_page_class"]
+
+# Code compiled from source, by path: (the source bytes, the code). One entry per
+# file; each launch drops the files of its tree it did not load.
+_compiled_sources: dict[tuple[str, int], tuple[bytes, CodeType]] = {}
+_compiled_lock = threading.Lock()
+_FRESH_SECONDS = 2.0
+
+
+def bytecode_is_current(path: str) -> bool:
+    """Whether ``__pycache__`` holds bytecode that Python's import would accept for ``path``."""
+    try:
+        cached = importlib.util.cache_from_source(path)
+        with open(cached, "rb") as f:
+            header = f.read(16)
+        stat = os.stat(path)
+    except (OSError, NotImplementedError, ValueError):
+        return False
+    if len(header) < 16 or header[:4] != importlib.util.MAGIC_NUMBER:
+        return False
+    flags = int.from_bytes(header[4:8], "little")
+    if flags & 1:  # hash-based: valid while the source hash matches
+        try:
+            with open(path, "rb") as f:
+                source = f.read()
+        except OSError:
+            return False
+        return header[8:16] == importlib.util.source_hash(source)
+    mtime = int.from_bytes(header[8:12], "little")
+    size = int.from_bytes(header[12:16], "little")
+    return mtime == int(stat.st_mtime) & 0xFFFFFFFF and size == stat.st_size & 0xFFFFFFFF
+
+
+def compile_bytecode(path: str) -> bool:
+    """Write ``path``'s bytecode into ``__pycache__`` (Python's default invalidation mode).
+
+    ``False`` if it cannot be compiled or written; importing it then reports why.
+    """
+    try:
+        py_compile.compile(path, doraise=True)
+    except (py_compile.PyCompileError, OSError, ValueError):
+        return False
+    return True
+
+
+class _CountingLoader(importlib.machinery.SourceFileLoader):
+    """Python's source loader, counting compiles and reusing code compiled before."""
+
+    def __init__(self, fullname: str, path: str, owner: CodeBehindLoader) -> None:
+        super().__init__(fullname, path)
+        self.owner = owner
+
+    # Python's SourceLoader defines it as a method with ``_optimize``; the stubs
+    # know only InspectLoader's static version.
+    def source_to_code(  # type: ignore[override]
+        self, data: Any, path: Any, *, _optimize: int = -1
+    ) -> CodeType:
+        key = (os.path.abspath(path), _optimize)
+        source = bytes(data)
+        known = _compiled_sources.get(key)
+        if known is not None and known[0] == source:
+            self.owner.reused += 1
+            return known[1]
+        code: CodeType = super().source_to_code(data, path, _optimize=_optimize)
+        with _compiled_lock:
+            _compiled_sources[key] = (source, code)
+        self.owner.compiled += 1
+        return code
+
+    def _cache_bytecode(self, source_path: Any, bytecode_path: Any, data: Any) -> None:
+        # Python trusts bytecode whose recorded source mtime (whole seconds) and size
+        # match. A file saved twice in one second with the same size would keep the
+        # first version's bytecode, so bytecode of a file that fresh is not written:
+        # a reloading server would otherwise serve an edit late, or never.
+        try:
+            if time.time() - os.stat(source_path).st_mtime < _FRESH_SECONDS:
+                return
+        except OSError:
+            return
+        super()._cache_bytecode(source_path, bytecode_path, data)  # type: ignore[misc]
 
 
 def _error_line(exc: BaseException, path: str) -> int | None:
@@ -36,6 +129,21 @@ class CodeBehindLoader:
 
     def __init__(self) -> None:
         self._modules: dict[str, ModuleType | TinCanError] = {}
+        self.compiled = 0  # compiled from source at this launch
+        self.reused = 0  # compiled by an earlier launch in this process
+
+    @property
+    def imported(self) -> int:
+        return len(self._modules)
+
+    def finish(self, root: str) -> None:
+        """End of a launch: forget code compiled for files of ``root`` it did not load."""
+        prefix = os.path.join(os.path.abspath(root), "")
+        loaded = {os.path.abspath(path) for path in self._modules}
+        with _compiled_lock:
+            for key in list(_compiled_sources):
+                if key[0].startswith(prefix) and key[0] not in loaded:
+                    del _compiled_sources[key]
 
     def load(self, path: str, display_name: str) -> ModuleType:
         cached = self._modules.get(path)
@@ -47,8 +155,11 @@ class CodeBehindLoader:
         return cached
 
     def _import(self, path: str, display_name: str) -> ModuleType | TinCanError:
-        name = "tincan_codebehind_" + hashlib.sha1(path.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-        spec = importlib.util.spec_from_file_location(name, path)
+        key = hashlib.sha1(path.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        name = "tincan_codebehind_" + key
+        spec = importlib.util.spec_from_file_location(
+            name, path, loader=_CountingLoader(name, path, self)
+        )
         if spec is None or spec.loader is None:
             return TinCanError("cannot load code-behind", display_name)
         module = importlib.util.module_from_spec(spec)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import logging
 import os
 import sys
@@ -27,12 +28,23 @@ def _silent_logger() -> logging.Logger:
     return logger
 
 
+def _unusable_tree(root: str, encoding: str) -> str | None:
+    """Why the tree at ``root`` cannot be launched at all, or ``None``."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        return f"unknown encoding {encoding!r}"
+    if not os.path.isdir(root):
+        return f"{root}: not a directory"
+    if not os.path.isdir(os.path.join(root, "WEB-INF")):
+        return f"{root}: no WEB-INF directory, not a webapp"
+    return None
+
+
 def _add_lib_path(fsroot: str) -> None:
     lib = os.path.join(fsroot, "WEB-INF", "lib")
-    try:
+    with contextlib.suppress(OSError):  # a read-only tree still launches
         os.makedirs(lib, exist_ok=True)
-    except OSError:
-        pass  # a read-only tree still launches
     real = os.path.realpath(lib)
     if os.path.isdir(real) and real not in sys.path:
         sys.path.append(real)
@@ -62,16 +74,12 @@ def launch(
     root = os.fspath(fsroot) if fsroot is not None else os.getcwd()
     try:
         prefix = normalize_urlroot(urlroot)
-        codecs.lookup(encoding)
-        if not os.path.isdir(root):
-            raise TinCanError(f"{root}: not a directory")
-        if not os.path.isdir(os.path.join(root, "WEB-INF")):
-            raise TinCanError(f"{root}: no WEB-INF directory, not a webapp")
-    except LookupError:
-        log.error("unknown encoding %r", encoding)
-        return None, 1
     except TinCanError as exc:
         log.error("%s", exc)
+        return None, 1
+    problem = _unusable_tree(root, encoding)
+    if problem is not None:
+        log.error("%s", problem)
         return None, 1
     _add_lib_path(root)
 

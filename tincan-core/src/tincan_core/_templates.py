@@ -2,11 +2,20 @@
 
 Chameleon turns a template into Python source and then into a code object; the
 first step is what makes cold launches slow. :class:`CodeCache` plugs into
-Chameleon as its module loader: compiled programs are kept as marshalled code
-objects, in memory and, when the tree is writable, in ``WEB-INF/.tincan-cache``,
-keyed by Chameleon's own digest (template body, file name, Chameleon version)
-plus TinCan's cache format and the Python bytecode magic. A stale, foreign or
-corrupt entry never matches and is rebuilt.
+Chameleon as its module loader and keeps compiled programs at two levels:
+
+* on disk, in ``WEB-INF/.tincan-cache/``, one file per program holding its
+  marshalled code. An entry is found under Chameleon's own digest (template
+  body, file name, the installed package versions, Chameleon's options) and
+  is only used if its header carries this cache format, this TinCan version,
+  this Chameleon version and this Python's bytecode magic, and its payload
+  passes a length and CRC check. Anything else is ignored and rebuilt, never
+  served. A tree that cannot be written to is fine: entries are then only
+  kept in memory.
+* in memory, per process and per tree, the loaded programs, so that launching
+  the same tree again in the same process (a reloading development server)
+  compiles and reads only what changed. Each launch drops the programs its
+  tree no longer uses, and only the trees launched most recently are kept.
 """
 
 from __future__ import annotations
@@ -17,120 +26,260 @@ import marshal
 import os
 import tempfile
 import threading
+import zlib
+from collections import OrderedDict
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any
 
 from chameleon import PageTemplate
 from chameleon.exc import TemplateError
 
 from ._errors import TinCanError
+from ._parallel import default_jobs, fork_is_safe, run_in_workers
+from ._version import __version__
 
 __all__ = [
     "CACHE_DIRNAME",
     "CodeCache",
     "TemplateSource",
+    "compile_in_worker",
     "compile_templates",
+    "make_template",
+    "module_name",
     "template_error",
 ]
 
 CACHE_DIRNAME = ".tincan-cache"
-_FORMAT = b"TinCan-template-cache-1\n"
-_MAGIC = importlib.util.MAGIC_NUMBER
+_FORMAT = b"TinCan-template-cache-2\n"
+_SUFFIX = ".bin"
+_TEMP_PREFIX = ".tmp-"
 # Below this many templates to compile, forking workers costs more than it saves.
 _PARALLEL_THRESHOLD = 6
+# Trees whose programs stay in memory between launches (one is the usual case).
+_TREES_KEPT = 8
+
+Program = dict[str, Any]  # the namespace of an executed Chameleon module
+
+
+def _chameleon_version() -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("chameleon")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+_tag: bytes | None = None
+
+
+def cache_tag() -> bytes:
+    """What every entry must start with: format, Python magic, TinCan and Chameleon versions."""
+    global _tag
+    if _tag is None:
+        versions = f"tincan-core {__version__}\nchameleon {_chameleon_version()}\n"
+        _tag = _FORMAT + importlib.util.MAGIC_NUMBER + versions.encode("ascii", "replace")
+    return _tag
+
+
+class _SharedPrograms:
+    """The process-wide memory level: loaded programs by tree, most recent trees only."""
+
+    def __init__(self) -> None:
+        self._trees: OrderedDict[tuple[bytes, str], dict[str, Program]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def for_tree(self, directory: str) -> dict[str, Program]:
+        key = (cache_tag(), os.path.realpath(directory))
+        with self._lock:
+            programs = self._trees.pop(key, None)
+            if programs is None:
+                programs = {}
+            self._trees[key] = programs
+            while len(self._trees) > _TREES_KEPT:
+                self._trees.popitem(last=False)
+            return programs
+
+    def clear(self) -> None:
+        with self._lock:
+            self._trees.clear()
+
+
+shared_programs = _SharedPrograms()
 
 
 class CodeCache:
-    """A Chameleon module loader backed by memory and an optional directory."""
+    """A Chameleon module loader backed by process memory and an optional directory.
+
+    The counters say what a launch did: ``compiled`` programs (here or in
+    workers), ``loaded`` from disk, ``reused`` from memory, ``written`` to disk
+    and ``rejected`` entries (stale or corrupt files that were ignored).
+    """
 
     def __init__(self, directory: str | None, *, write: bool = True) -> None:
         self.directory = directory
         self.write = write and directory is not None
-        self._memory: dict[str, bytes] = {}
-        self._lock = threading.Lock()
-        self.hits = 0
+        self._programs: dict[str, Program] = (
+            shared_programs.for_tree(directory) if directory is not None else {}
+        )
+        # Marshalled code not executed yet: verified disk entries (True) and
+        # programs compiled by workers (False).
+        self._pending: dict[str, tuple[bytes, bool]] = {}
+        self._absent: set[str] = set()  # no usable disk entry: do not read again
+        self.used: set[str] = set()
         self.compiled = 0
+        self.loaded = 0
+        self.reused = 0
         self.written = 0
+        self.rejected = 0
 
     # -- the Chameleon loader protocol -------------------------------------------------
-    def get(self, filename: str) -> dict[str, Any] | None:
-        data = self._memory.get(filename)
-        if data is None:
-            data = self._read(filename)
+    def get(self, name: str) -> Program | None:
+        program = self._programs.get(name)
+        if program is not None:
+            self.used.add(name)
+            self.reused += 1
+            return program
+        data, from_disk = self._pending.pop(name, (None, True))
+        if data is None and name not in self._absent:
+            data = self._read(name)
         if data is None:
             return None
-        try:
-            code = marshal.loads(data)
-        except (EOFError, ValueError, TypeError):
+        program = self._execute(data)
+        if program is None:
+            self.rejected += 1
             return None
-        with self._lock:
-            self.hits += 1
-        env: dict[str, Any] = {}
-        exec(code, env)
-        return env
+        self._programs[name] = program
+        self.used.add(name)
+        if from_disk:
+            self.loaded += 1
+        return program
 
-    def build(self, source: str, filename: str) -> dict[str, Any]:
-        code = compile(source, filename, "exec")
-        data = marshal.dumps(code)
-        with self._lock:
-            self.compiled += 1
-        self.store(filename, data)
-        env: dict[str, Any] = {}
-        exec(code, env)
-        return env
+    def build(self, source: str, name: str) -> Program:
+        code = compile(source, name, "exec")
+        if self.write:
+            self._write(name, marshal.dumps(code))
+        program: Program = {}
+        exec(code, program)
+        self._programs[name] = program
+        self.used.add(name)
+        self.compiled += 1
+        return program
+
+    # -- filling and emptying ----------------------------------------------------------
+    def contains(self, name: str) -> bool:
+        """Whether ``name`` can be had without compiling (a valid disk entry is kept)."""
+        if name in self._programs or name in self._pending:
+            return True
+        data = self._read(name) if name not in self._absent else None
+        if data is None:
+            self._absent.add(name)
+            return False
+        self._pending[name] = (data, True)
+        return True
+
+    def add(self, name: str, data: bytes) -> None:
+        """A program compiled elsewhere (a worker), as marshalled code."""
+        self.compiled += 1
+        self._pending[name] = (data, False)
+        if self.write:
+            self._write(name, data)
+
+    def finish(self) -> None:
+        """End of a launch: forget what it did not use, in memory and pending."""
+        self._pending.clear()
+        self._absent.clear()
+        for name in [n for n in self._programs if n not in self.used]:
+            self._programs.pop(name, None)
+
+    def prune_files(self) -> int:
+        """Delete the cache files that no program used by this launch needs."""
+        if self.directory is None:
+            return 0
+        keep = {os.path.basename(self._entry_path(name)) for name in self.used}
+        removed = 0
+        try:
+            entries = os.listdir(self.directory)
+        except OSError:
+            return 0
+        for entry in entries:
+            if entry in keep or not (entry.endswith(_SUFFIX) or entry.startswith(_TEMP_PREFIX)):
+                continue
+            try:
+                os.unlink(os.path.join(self.directory, entry))
+                removed += 1
+            except OSError:
+                pass
+        return removed
 
     # -- storage -----------------------------------------------------------------------
-    def contains(self, filename: str) -> bool:
-        return filename in self._memory or self._read(filename) is not None
-
-    def store(self, filename: str, data: bytes) -> None:
-        self._memory[filename] = data
-        if self.write:
-            self._write(filename, data)
-
-    def _entry_path(self, filename: str) -> str:
+    def _entry_path(self, name: str) -> str:
         assert self.directory is not None
-        digest = hashlib.sha256(_FORMAT + _MAGIC + filename.encode("utf-8", "surrogateescape"))
-        return os.path.join(self.directory, digest.hexdigest()[:32] + ".bin")
+        digest = hashlib.sha256(cache_tag() + name.encode("utf-8", "surrogateescape"))
+        return os.path.join(self.directory, digest.hexdigest()[:32] + _SUFFIX)
 
-    def _header(self, filename: str) -> bytes:
-        key = filename.encode("utf-8", "surrogateescape")
-        return _FORMAT + _MAGIC + len(key).to_bytes(4, "big") + key
+    @staticmethod
+    def _header(name: str) -> bytes:
+        key = name.encode("utf-8", "surrogateescape")
+        return cache_tag() + len(key).to_bytes(4, "big") + key
 
-    def _read(self, filename: str) -> bytes | None:
+    def _read(self, name: str) -> bytes | None:
         if self.directory is None:
             return None
         try:
-            with open(self._entry_path(filename), "rb") as f:
+            with open(self._entry_path(name), "rb") as f:
                 data = f.read()
         except OSError:
             return None
-        header = self._header(filename)
-        if not data.startswith(header):
-            return None  # another key, another Python, or a truncated write
-        payload = data[len(header) :]
-        self._memory[filename] = payload
-        return payload
+        header = self._header(name)
+        body = memoryview(data)[len(header) :]
+        if not data.startswith(header) or len(body) < 12:
+            self.rejected += 1  # another TinCan, Chameleon or Python; or a torn write
+            return None
+        checksum = int.from_bytes(body[:4], "big")
+        size = int.from_bytes(body[4:12], "big")
+        payload = body[12:]
+        if len(payload) != size or zlib.crc32(payload) != checksum:
+            self.rejected += 1
+            return None
+        return bytes(payload)
 
-    def _write(self, filename: str, data: bytes) -> None:
+    @staticmethod
+    def _execute(data: bytes) -> Program | None:
+        try:
+            code = marshal.loads(data)
+            if not isinstance(code, CodeType):
+                return None
+            program: Program = {}
+            exec(code, program)
+        except Exception:  # unreadable or not a Chameleon program: compile afresh
+            return None
+        return program
+
+    def _write(self, name: str, data: bytes) -> None:
         assert self.directory is not None
+        record = (
+            self._header(name)
+            + zlib.crc32(data).to_bytes(4, "big")
+            + len(data).to_bytes(8, "big")
+            + data
+        )
         try:
             os.makedirs(self.directory, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=_TEMP_PREFIX)
             try:
                 with os.fdopen(fd, "wb") as f:
-                    f.write(self._header(filename) + data)
-                os.replace(tmp, self._entry_path(filename))
+                    f.write(record)
+                os.replace(tmp, self._entry_path(name))
             except BaseException:
                 os.unlink(tmp)
                 raise
         except OSError:
             self.write = False  # a read-only tree: keep compiling in memory
             return
-        with self._lock:
-            self.written += 1
+        self.written += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,58 +290,78 @@ class TemplateSource:
     body: str
 
 
-def _module_name(body: str, filename: str) -> str | None:
+def make_template(source: TemplateSource, loader: Any) -> PageTemplate:
+    """The page template for ``source``, compiled through ``loader``."""
+    options: dict[str, Any] = {"filename": source.filename, "loader": loader}
+    return PageTemplate(source.body, **options)
+
+
+def module_name(source: TemplateSource) -> str | None:
     """The name Chameleon will ask its loader for, computed without compiling."""
     try:
-        template = PageTemplate(None, filename=filename)
+        options: dict[str, Any] = {"filename": source.filename}
+        factory: Any = PageTemplate  # an empty template: nothing is compiled
+        template = factory(None, **options)
         builtins = dict(template.builtins)
         builtins.update(template.extra_builtins)
         names = tuple(sorted(builtins))
-        return str(template._get_module_name(template.digest(body, names)))
+        return str(template._get_module_name(template.digest(source.body, names)))
     except Exception:  # Chameleon internals changed: fall back to compiling in-process
         return None
 
 
-def _compile_in_worker(source: TemplateSource) -> dict[str, bytes]:
-    capture = CodeCache(None)
+class _Capture:
+    """A loader that compiles and hands back the marshalled code."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def get(self, name: str) -> None:
+        return None
+
+    def build(self, source: str, name: str) -> Program:
+        code = compile(source, name, "exec")
+        self.compiled[name] = marshal.dumps(code)
+        program: Program = {}
+        exec(code, program)
+        return program
+
+
+def compile_in_worker(source: TemplateSource) -> dict[str, bytes]:
+    """Compile one template; ``{module name: marshalled code}``, empty if it failed."""
+    capture = _Capture()
     try:
-        PageTemplate(source.body, filename=source.filename, loader=capture)
+        make_template(source, capture)
     except Exception:
         return {}  # the launching process compiles it again and reports the error
-    return capture._memory
-
-
-def _fork_is_safe() -> bool:
-    return hasattr(os, "fork") and threading.active_count() == 1
+    return capture.compiled
 
 
 def compile_templates(
     sources: Iterable[TemplateSource], cache: CodeCache, jobs: int | None = None
-) -> None:
+) -> int:
     """Precompile into ``cache`` every template not in it yet, in parallel when it pays.
 
-    Templates that fail are left out; building them again in the caller raises the
-    error with its location.
+    Returns the number of worker processes used (0: none). Templates that fail,
+    or that a worker could not compile, are left out; building them in the
+    caller compiles them there and raises the error with its location.
     """
     pending = []
     for source in sources:
-        name = _module_name(source.body, source.filename)
+        name = module_name(source)
         if name is not None and not cache.contains(name):
             pending.append(source)
-    if jobs is None:
-        jobs = int(os.environ.get("TINCAN_JOBS", "0")) or (os.cpu_count() or 1)
-    if len(pending) < _PARALLEL_THRESHOLD or jobs < 2 or not _fork_is_safe():
-        return  # compiled one by one as the templates are built
-    import multiprocessing
+    workers = min(jobs or default_jobs(), len(pending))
+    if len(pending) < _PARALLEL_THRESHOLD or workers < 2 or not fork_is_safe():
+        return 0  # compiled one by one as the templates are built
+    pending.sort(key=lambda s: len(s.body), reverse=True)  # longest first: even finish
 
-    context = multiprocessing.get_context("fork")
-    workers = min(jobs, len(pending))
-    chunk = max(1, len(pending) // (workers * 4))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for compiled in pool.map(_compile_in_worker, pending, chunksize=chunk):
-            for name, data in compiled.items():
-                cache.compiled += 1
-                cache.store(name, data)
+    def store(_: TemplateSource, compiled: dict[str, bytes]) -> None:
+        for name, data in compiled.items():
+            cache.add(name, data)
+
+    run_in_workers(compile_in_worker, pending, workers, store)
+    return workers
 
 
 def template_error(exc: Exception, display_name: str) -> TinCanError:

@@ -1,0 +1,137 @@
+"""``compile_webapp``: fill the compile caches so that later launches compile nothing.
+
+Where the compiled code lives (both are rebuilt whenever they do not match):
+
+* Chameleon programs of page templates, ``#template`` sources and ``#load``ed
+  macro files: ``WEB-INF/.tincan-cache/`` (see ``_templates``), keyed by the
+  template body, its file name and the Chameleon, TinCan and Python versions.
+* Code-behind and ``WEB-INF/lib`` modules: ``__pycache__``, Python's own way
+  and with its own staleness checks.
+
+The work is spread over worker processes; then the webapp is built once in
+this process, from the caches, which reports every error exactly as
+``launch()`` would and proves the caches complete. Cache files that no page
+uses any more are deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ._app import TinCan
+from ._build import Builder
+from ._classify import FileKind
+from ._codebehind import bytecode_is_current, compile_bytecode
+from ._launch import _add_lib_path, _silent_logger, _unusable_tree
+from ._parallel import default_jobs, fork_is_safe, run_in_workers
+from ._scan import scan_tree
+from ._templates import TemplateSource, compile_in_worker, module_name
+
+__all__ = ["CompileReport", "compile_webapp"]
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class CompileReport:
+    """What ``compile_webapp`` did."""
+
+    pages: int  # .pspx files found
+    templates_compiled: int  # Chameleon programs compiled now
+    templates_cached: int  # already in the cache and still valid
+    code_behind: int  # code-behind modules whose bytecode is now in __pycache__
+    errors: list[str] = field(default_factory=list)  # file:line: message, as launch() logs
+
+
+def _compile_job(job: TemplateSource | str) -> dict[str, bytes] | bool:
+    """One unit of work in a worker: a template (its programs) or a Python file."""
+    if isinstance(job, TemplateSource):
+        return compile_in_worker(job)
+    return compile_bytecode(job)
+
+
+def _library_modules(root: str) -> list[str]:
+    """The ``.py`` files under ``WEB-INF/lib`` (imported by code-behind, compiled too)."""
+    found: list[str] = []
+    for directory, dirnames, filenames in os.walk(os.path.join(root, "WEB-INF", "lib")):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
+        found.extend(
+            os.path.join(directory, name)
+            for name in sorted(filenames)
+            if name.endswith(".py") and not name.startswith(".")
+        )
+    return found
+
+
+def compile_webapp(
+    fsroot: str | os.PathLike[str],
+    *,
+    encoding: str = "utf-8",
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    logger: logging.Logger | None = None,
+) -> CompileReport:
+    """Compile every page template, ``#load``ed macro file and code-behind of ``fsroot``.
+
+    Uses ``jobs`` worker processes (default: ``$TINCAN_JOBS``, else every core);
+    calls ``progress(done, total)`` as the work completes. Returns a report whose
+    ``errors`` are the problems a launch would log, one ``file:line: message``
+    each. After it, launching the unchanged tree compiles and writes nothing.
+    """
+    log = logger if logger is not None else _silent_logger()
+    root = os.fspath(fsroot)
+    problem = _unusable_tree(root, encoding)
+    if problem is not None:
+        log.error("%s", problem)
+        return CompileReport(0, 0, 0, 0, [problem])
+    _add_lib_path(root)
+
+    app = TinCan(logger=log)
+    builder = Builder(app, root, "", encoding, log, static=False, multithread=True)
+    inventory = scan_tree(root)
+    pages = [f.relpath for f in inventory.of_kind(FileKind.PAGE)]
+    plan = builder.plan(pages)
+
+    stale_templates: list[TemplateSource] = []
+    for source in plan.templates.values():
+        name = module_name(source)
+        if name is None or not builder.cache.contains(name):
+            stale_templates.append(source)
+    stale_templates.sort(key=lambda s: len(s.body), reverse=True)
+    python_files = plan.code_behind + _library_modules(root)
+    stale_python = [path for path in python_files if not bytecode_is_current(path)]
+    work: list[TemplateSource | str] = [*stale_templates, *stale_python]
+
+    done = 0
+    if progress is not None:
+        progress(done, len(work))
+
+    def finished(job: TemplateSource | str, result: dict[str, bytes] | bool) -> None:
+        nonlocal done
+        if isinstance(result, dict):
+            for name, data in result.items():
+                builder.cache.add(name, data)
+        done += 1
+        if progress is not None:
+            progress(done, len(work))
+
+    workers = min(jobs or default_jobs(), len(work))
+    left = work
+    if workers >= 2 and fork_is_safe():
+        left = run_in_workers(_compile_job, work, workers, finished)
+    for job in left:
+        finished(job, _compile_job(job))
+
+    builder.jobs = 1  # whatever is left failed in a worker: compile it here, once
+    builder.build(inventory)
+    builder.cache.prune_files()
+    return CompileReport(
+        pages=len(pages),
+        templates_compiled=builder.cache.compiled,
+        templates_cached=len(plan.templates) - len(stale_templates),
+        code_behind=sum(1 for path in plan.code_behind if bytecode_is_current(path)),
+        errors=builder.messages,
+    )

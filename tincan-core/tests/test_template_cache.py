@@ -1,0 +1,275 @@
+"""The template cache: changes are picked up, bad entries are never served, and the
+parallel cold compile copes with broken templates, dead workers and threads."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import tincan_core
+from tincan_core import _parallel, _templates
+from tincan_core._templates import CACHE_DIRNAME
+
+LAYOUT = (
+    '<html metal:define-macro="page"><body>'
+    '<div metal:define-slot="content"></div><p>layout v1</p></body></html>\n'
+)
+
+
+def site(pages: int = 3) -> dict[str, str | bytes | None]:
+    files: dict[str, str | bytes | None] = {
+        "WEB-INF/tlib/layout.pt": LAYOUT,
+        "WEB-INF/views/shared.pspx": "#rem a view\n<p>shared v1 ${page.n}</p>\n",
+        "shared.pspx": "#template /WEB-INF/views/shared.pspx\n",
+        "shared.py": "from tincan_core import Page\n\nclass P(Page):\n    n = 7\n",
+    }
+    for n in range(pages):
+        files[f"p{n}.pspx"] = (
+            "#load <layout.pt>\n<html metal:use-macro=\"layout.macros['page']\">"
+            f'<div metal:fill-slot="content">page {n} v1 ${{page.n}}</div></html>\n'
+        )
+        files[f"p{n}.py"] = f"from tincan_core import Page\n\nclass P{n}(Page):\n    n = {n}\n"
+    return files
+
+
+def get(app: Any, path: str) -> httpx.Response:
+    transport = httpx.WSGITransport(app=app)
+    with httpx.Client(transport=transport, base_url="http://testserver") as client:
+        return client.get(path)
+
+
+def fresh_launch(root: Path, **options: Any) -> tuple[Any, tincan_core.LaunchStats]:
+    """Launch as a new process would: nothing compiled in memory."""
+    _templates.shared_programs.clear()
+    app, errors = tincan_core.launch(root, **options)
+    assert errors == 0
+    stats = app.config["tincan.stats"]
+    assert isinstance(stats, tincan_core.LaunchStats)
+    return app, stats
+
+
+def entries(root: Path) -> list[Path]:
+    return sorted((root / "WEB-INF" / CACHE_DIRNAME).glob("*.bin"))
+
+
+def check_v1(app: Any, pages: int = 3) -> None:
+    for n in range(pages):
+        text = get(app, f"/p{n}.pspx").text
+        assert f"page {n} v1 {n}" in text and "layout v1" in text
+    assert "shared v1 7" in get(app, "/shared.pspx").text
+
+
+# -- invalidation by edits ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("in_memory", [False, True], ids=["fresh-process", "same-process"])
+def test_every_kind_of_source_edit_is_picked_up(
+    make_webapp: Callable[..., Path], in_memory: bool
+) -> None:
+    root = make_webapp(site())
+    app, stats = fresh_launch(root)
+    assert stats.templates_compiled == 5  # p0-p2, the shared view, the layout
+    check_v1(app)
+
+    def relaunch() -> tuple[Any, tincan_core.LaunchStats]:
+        if not in_memory:
+            return fresh_launch(root)
+        app, errors = tincan_core.launch(root)
+        assert errors == 0
+        return app, app.config["tincan.stats"]
+
+    (root / "WEB-INF/views/shared.pspx").write_text("<p>shared v2 ${page.n}</p>\n")
+    app, stats = relaunch()
+    assert "shared v2 7" in get(app, "/shared.pspx").text
+    assert stats.templates_compiled == 1
+
+    (root / "WEB-INF/tlib/layout.pt").write_text(LAYOUT.replace("layout v1", "layout v2"))
+    app, stats = relaunch()
+    assert "layout v2" in get(app, "/p1.pspx").text
+    assert stats.templates_compiled == 1
+
+    (root / "p2.pspx").write_text((root / "p2.pspx").read_text().replace("v1", "v2"))
+    (root / "p2.py").write_text("from tincan_core import Page\n\nclass P(Page):\n    n = 222\n")
+    app, stats = relaunch()
+    assert "page 2 v2 222" in get(app, "/p2.pspx").text
+    assert stats.templates_compiled == 1
+    assert "page 0 v1 0" in get(app, "/p0.pspx").text
+
+
+# -- bad entries are ignored and rebuilt -----------------------------------------------------
+
+
+def _truncate(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def _flip_last_byte(data: bytes) -> bytes:
+    return data[:-1] + bytes([data[-1] ^ 0x55])
+
+
+def _flip_header_byte(data: bytes) -> bytes:
+    return bytes([data[0] ^ 0x01]) + data[1:]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [_truncate, _flip_last_byte, _flip_header_byte, lambda data: b"", lambda data: data + b"x"],
+    ids=["truncated", "payload-bit", "header-bit", "empty", "trailing-garbage"],
+)
+def test_corrupt_entries_are_rebuilt_not_served(
+    make_webapp: Callable[..., Path], damage: Callable[[bytes], bytes]
+) -> None:
+    root = make_webapp(site())
+    fresh_launch(root)
+    files = entries(root)
+    assert len(files) == 5
+    for path in files:
+        path.write_bytes(damage(path.read_bytes()))
+    app, stats = fresh_launch(root)
+    check_v1(app)
+    assert stats.templates_compiled == 5 and stats.templates_loaded == 0
+    assert stats.cache_rejected == 5 and stats.cache_writes == 5
+    app, stats = fresh_launch(root)  # the rewritten entries are good again
+    assert stats.templates_loaded == 5 and stats.templates_compiled == 0
+    check_v1(app)
+
+
+def test_an_entry_in_the_wrong_file_is_never_served(make_webapp: Callable[..., Path]) -> None:
+    root = make_webapp(site())
+    fresh_launch(root)
+    files = entries(root)
+    contents = [path.read_bytes() for path in files]
+    for path, data in zip(files, contents[1:] + contents[:1], strict=True):
+        path.write_bytes(data)  # every entry now holds another template's program
+    app, stats = fresh_launch(root)
+    check_v1(app)
+    assert stats.templates_loaded == 0 and stats.cache_rejected == 5
+
+
+def test_a_read_only_cache_entry_that_is_bad_still_renders_right(
+    make_webapp: Callable[..., Path],
+) -> None:
+    root = make_webapp(site(1))
+    fresh_launch(root)
+    for path in entries(root):
+        path.write_bytes(_truncate(path.read_bytes()))
+        path.chmod(0o444)
+    app, stats = fresh_launch(root)
+    check_v1(app, 1)
+    assert stats.templates_loaded == 0
+
+
+@pytest.mark.parametrize("change", ["tincan", "chameleon", "python"])
+def test_another_version_does_not_use_the_entries(
+    make_webapp: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    root = make_webapp(site())
+    fresh_launch(root)
+    with monkeypatch.context() as patch:
+        patch.setattr(_templates, "_tag", None)
+        if change == "tincan":
+            patch.setattr(_templates, "__version__", "99.0")
+        elif change == "chameleon":
+            patch.setattr(_templates, "_chameleon_version", lambda: "99.0")
+        else:
+            patch.setattr(importlib.util, "MAGIC_NUMBER", b"\x00\x00\r\n")
+        app, stats = fresh_launch(root)
+        assert stats.templates_compiled == 5 and stats.templates_loaded == 0
+        check_v1(app)
+    # Each version has its own entries; the original ones are still valid.
+    app, stats = fresh_launch(root)
+    assert stats.templates_compiled == 0 and stats.templates_loaded == 5
+    assert len(entries(root)) == 10
+    tincan_core.compile_webapp(root)
+    assert len(entries(root)) == 5  # compiling drops what this version does not use
+
+
+# -- the process-wide memory level ----------------------------------------------------------
+
+
+def test_memory_keeps_only_what_the_latest_launch_used(make_webapp: Callable[..., Path]) -> None:
+    root = make_webapp(site())
+    fresh_launch(root)
+    moved = (root / "p1.pspx").read_text()
+    (root / "p1.pspx").unlink()
+    app, errors = tincan_core.launch(root)
+    assert errors == 0 and app.config["tincan.stats"].templates_reused == 4
+    (root / "p1.pspx").write_text(moved)
+    app, errors = tincan_core.launch(root)
+    assert errors == 0
+    stats = app.config["tincan.stats"]
+    assert stats.templates_reused == 4 and stats.templates_loaded == 1  # dropped from memory
+    check_v1(app)
+
+
+# -- parallel cold compiles -----------------------------------------------------------------
+
+
+def test_a_broken_template_among_many_costs_only_its_page(
+    make_webapp: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, new_logger: Any
+) -> None:
+    files = site(8)
+    files["p4.pspx"] = "<p>\n<p tal:content='python: 1 +'>x</p>\n"
+    root = make_webapp(files)
+    monkeypatch.setenv("TINCAN_JOBS", "2")
+    logger, capture = new_logger()
+    _templates.shared_programs.clear()
+    app, errors = tincan_core.launch(root, logger=logger)
+    assert errors == 1
+    assert capture.errors() == [f"{root / 'p4.pspx'}:2: template error: invalid syntax: '1 +'"]
+    stats = app.config["tincan.stats"]
+    if _parallel.fork_is_safe():
+        assert stats.workers == 2
+    assert stats.templates_compiled == 9  # 8 pages - 1 broken + view + layout
+    assert get(app, "/p4.pspx").status_code == 404
+    assert "page 7 v1 7" in get(app, "/p7.pspx").text
+
+
+@pytest.mark.parametrize("value", ["1", "0", "-3", "lots", ""])
+def test_tincan_jobs_variable(
+    make_webapp: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    root = make_webapp(site(6))
+    monkeypatch.setenv("TINCAN_JOBS", value)
+    app, stats = fresh_launch(root)
+    if value == "1":
+        assert stats.workers == 0
+    check_v1(app, 6)
+
+
+def test_no_fork_while_other_threads_run(make_webapp: Callable[..., Path]) -> None:
+    root = make_webapp(site(6))
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        app, stats = fresh_launch(root)
+    finally:
+        release.set()
+        thread.join()
+    assert stats.workers == 0 and stats.templates_compiled == 8
+    check_v1(app, 6)
+
+
+def die_on_three(job: int) -> int:
+    if job == 3:
+        os._exit(1)  # a worker crashing hard (out of memory, a signal)
+    return job * 10
+
+
+def test_jobs_of_a_dead_worker_are_handed_back() -> None:
+    if not _parallel.fork_is_safe():
+        pytest.skip("other threads are running")
+    results: dict[int, int] = {}
+    left = _parallel.run_in_workers(
+        die_on_three, list(range(8)), 2, lambda job, result: results.__setitem__(job, result)
+    )
+    assert 3 in left
+    assert sorted([*results, *left]) == list(range(8))
+    assert all(results[job] == job * 10 for job in results)
