@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 NAME_LIMIT = 40
 MESSAGE_LIMIT = 500
@@ -39,7 +39,7 @@ class Guestbook:
     def sign(self, name: str, message: str) -> Entry:
         with self._lock:
             self._signed += 1
-            entry = Entry(self._signed, name, message, datetime.now(timezone.utc))
+            entry = Entry(self._signed, name, message, datetime.now(UTC))
             self._entries.append(entry)
             return entry
 
