@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 import mimetypes
 import os
+import re
 from collections.abc import Iterator
 from typing import IO
 
@@ -19,6 +20,7 @@ __all__ = ["StaticFile", "content_type_for"]
 # Files up to this size are read whole; larger ones are streamed in chunks.
 _SMALL_FILE = 256 * 1024
 _CHUNK = 64 * 1024
+_BYTE_RANGE = re.compile(r"([0-9]*)-([0-9]*)")
 
 
 def content_type_for(name: str, encoding: str) -> str:
@@ -37,21 +39,20 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
     unit, _, spec = header.partition("=")
     if unit.strip().lower() != "bytes" or "," in spec:
         return None
-    first, dash, last = spec.strip().partition("-")
-    if not dash:
+    # ASCII digits only: int() alone would also take "+1", " 1" and "1_0".
+    match = _BYTE_RANGE.fullmatch(spec.strip())
+    if match is None or match.group() == "-":
         return None
-    try:
-        if not first:  # suffix range: the last N bytes
-            length = int(last)
-            if length <= 0:
-                return False
-            return (max(0, size - length), size - 1) if size else False
-        start = int(first)
-        end = int(last) if last else None
-    except ValueError:
-        return None
+    first, last = match.groups()
+    if not first:  # suffix range: the last N bytes
+        length = int(last)
+        if length <= 0:
+            return False
+        return (max(0, size - length), size - 1) if size else False
+    start = int(first)
+    end = int(last) if last else None
     # An open range ("500-") starting past the end is unsatisfiable, not malformed.
-    if start < 0 or (end is not None and end < start):
+    if end is not None and end < start:
         return None
     if start >= size:
         return False
