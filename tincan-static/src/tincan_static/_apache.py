@@ -77,7 +77,7 @@ def _two_directories(site: Site) -> str:
     add("")
     add("    # Pages (.pspx, exactly that spelling) are the application's.")
     add("    # B,BNP: the path goes to the application %-encoded, spaces as %20.")
-    add(f'    RewriteRule "^{root_re}/(.*\\.pspx)$" "{origin}{prefix}/$1" [P,B,BNP]')
+    add(f'    RewriteRule "^{root_re}/(.*\\.pspx)$" "{origin}{prefix}/$1" [P,B=?#%,BNP]')
     add('    RewriteRule "\\.(pspx|py|pyc|pyo|pt)$" - [NC,R=404]')
     if site.page_dirs:
         add("")
@@ -85,7 +85,7 @@ def _two_directories(site: Site) -> str:
         for reldir in site.page_dirs:
             if reldir:
                 pattern = f"^{root_re}/({pcre_escape(reldir)}/?)$"
-                add(f'    RewriteRule "{pattern}" "{origin}{prefix}/$1" [P,B,BNP]')
+                add(f'    RewriteRule "{pattern}" "{origin}{prefix}/$1" [P,B=?#%,BNP]')
             else:
                 add(f'    RewriteRule "^{root_re}/$" "{origin}{prefix}/" [P]')
                 if prefix:
@@ -100,7 +100,7 @@ def _two_directories(site: Site) -> str:
         add(f'    RewriteRule "^{root_re}/(.+?)/?$" "{prefix}/$1/{index}" [PT,L]')
         add(f'    RewriteCond "{static_dir}/{index}" -f')
         add(f'    RewriteRule "^{root_re}/?$" "{prefix}/{index}" [PT,L]')
-    add(f'    RewriteRule "^{root_re}/(.*)$" "{origin}{prefix}/$1" [P,B,BNP]')
+    add(f'    RewriteRule "^{root_re}/(.*)$" "{origin}{prefix}/$1" [P,B=?#%,BNP]')
     if prefix:
         add(f'    RewriteRule "^{root_re}$" "{origin}{prefix}" [P]')
     add("</VirtualHost>")

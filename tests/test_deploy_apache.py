@@ -1,0 +1,293 @@
+"""The generated Apache configurations, checked by Apache itself.
+
+Both variants pass ``apache2ctl -t``; the two-directory one also runs for real
+(Apache with mod_proxy in front of gunicorn) and must answer every URL of the
+demo as ``launch(static=True)`` does, without ever showing a private file.
+
+Apache and mod_wsgi are installed with apt-get when missing (once per test
+session, as root); where that is impossible the tests are skipped, saying why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import io
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import tincan
+from tincan_core import make_server, serve_in_thread
+from tincan_static import main_install_static, main_server_config
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "examples" / "demo"
+SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+VENV_BIN = Path(sys.executable).parent
+MODULES = Path("/usr/lib/apache2/modules")
+NEEDED_MODULES = ["mpm_event", "authz_core", "alias", "dir", "mime", "rewrite", "proxy",
+                  "proxy_http", "wsgi"]  # fmt: skip
+
+
+def ensure_apache() -> str:
+    """``apache2ctl``, with mod_wsgi, installing Debian's packages when missing."""
+    found = shutil.which("apache2ctl", path=SBIN_PATH)
+    if found and (MODULES / "mod_wsgi.so").exists():
+        return found
+    if os.name != "posix" or os.geteuid() != 0:
+        pytest.skip("Apache is not installed and the tests do not run as root to install it")
+    if not shutil.which("apt-get"):
+        pytest.skip("Apache is not installed and there is no apt-get to install it")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    update = subprocess.run(
+        ["apt-get", "update", "-q"], env=env, capture_output=True, text=True, timeout=600
+    )
+    if update.returncode != 0:
+        pytest.skip(f"apt-get update failed, cannot install Apache: {update.stderr[-500:]}")
+    result = subprocess.run(
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "apache2",
+         "libapache2-mod-wsgi-py3"],
+        env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    found = shutil.which("apache2ctl", path=SBIN_PATH)
+    if result.returncode != 0 or not found:
+        pytest.skip(f"could not install Apache with apt-get: {result.stderr.strip()[-500:]}")
+    return found
+
+
+@pytest.fixture(scope="session")
+def apache2ctl() -> str:
+    return ensure_apache()
+
+
+def server_config(*args: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main_server_config(list(args))
+    assert status == 0
+    return out.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main_config(base: Path, site: Path) -> Path:
+    """A complete Apache configuration around one generated site file."""
+    lines = [f"LoadModule {name}_module {MODULES}/mod_{name}.so" for name in NEEDED_MODULES]
+    lines += [
+        f"DefaultRuntimeDir {base}/run",
+        f"PidFile {base}/apache.pid",
+        f"Mutex file:{base}/run default",
+        f"ErrorLog {base}/error.log",
+        "LogLevel warn",
+        "User www-data",
+        "Group www-data",
+        "ServerName localhost",
+        "TypesConfig /etc/mime.types",
+        f"Include {site}",
+    ]
+    (base / "run").mkdir(exist_ok=True)
+    conf = base / "apache2.conf"
+    conf.write_text("\n".join(lines) + "\n")
+    return conf
+
+
+def config_test(apache2ctl: str, conf: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "APACHE_ARGUMENTS": f"-f {conf}"}
+    return subprocess.run([apache2ctl, "-t"], env=env, capture_output=True, text=True)
+
+
+def readable_tempdir() -> Path:
+    """A temporary directory Apache's www-data workers can read (pytest's are private)."""
+    path = Path(tempfile.mkdtemp(prefix="tincan-apache-"))
+    path.chmod(0o755)
+    return path
+
+
+def copy_demo(dest: Path) -> Path:
+    if (DEMO / "WEB-INF").is_dir():
+        shutil.copytree(DEMO, dest, ignore=shutil.ignore_patterns(".tincan-cache", "__pycache__"))
+    else:
+        (dest / "WEB-INF").mkdir(parents=True)
+        (dest / "index.pspx").write_text("<html><body><h1>Home</h1></body></html>\n")
+        (dest / "static").mkdir()
+        (dest / "static" / "style.css").write_text("body { font-family: system-ui }\n")
+        (dest / "docs").mkdir()
+        (dest / "docs" / "index.html").write_text("<h1>Docs</h1>\n")
+    return dest
+
+
+@pytest.mark.parametrize("urlroot", ["/", "/site"])
+def test_both_variants_pass_apache2ctl(apache2ctl: str, urlroot: str) -> None:
+    base = readable_tempdir()
+    try:
+        webapp = copy_demo(base / "webapp")
+        for name, args in {
+            "two-directory": ["--static-dir", str(base / "static"), "--webapp", str(webapp)],
+            "single-directory": ["--single-directory", "--webapp", str(webapp)],
+        }.items():
+            site = base / f"{name}.conf"
+            site.write_text(server_config("apache", "--urlroot", urlroot, "--listen",
+                                          f"127.0.0.1:{free_port()}", *args))  # fmt: skip
+            result = config_test(apache2ctl, main_config(base, site))
+            assert result.returncode == 0, f"{name}:\n{result.stderr}\n{site.read_text()}"
+            assert "Syntax OK" in result.stdout + result.stderr
+    finally:
+        shutil.rmtree(base)
+
+
+def test_a_broken_config_is_caught(apache2ctl: str) -> None:
+    """The check above can fail: Apache rejects a damaged generated file."""
+    base = readable_tempdir()
+    try:
+        site = base / "site.conf"
+        text = server_config("apache", "--static-dir", str(base), "--listen", "127.0.0.1:8081")
+        site.write_text(text.replace("RewriteRule", "RewriteRuel", 1))
+        assert config_test(apache2ctl, main_config(base, site)).returncode != 0
+    finally:
+        shutil.rmtree(base)
+
+
+@dataclass
+class Running:
+    urlroot: str
+    webapp: Path
+    apache_port: int
+    reference_port: int
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None and process.returncode != 0:
+            raise AssertionError(f"exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listens on port {port}:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module", params=["/", "/site"], ids=["urlroot=/", "urlroot=/site"])
+def apache_two_directories(apache2ctl: str, request: pytest.FixtureRequest) -> Iterator[Running]:
+    urlroot: str = request.param
+    base = readable_tempdir()
+    webapp = copy_demo(base / "webapp")
+    static = base / "static"
+    assert main_install_static(["-q", str(webapp), str(static)]) == 0
+    app_port, apache_port = free_port(), free_port()
+    (base / "wsgi").mkdir()
+    (base / "wsgi" / "wsgi.py").write_text(
+        server_config("wsgi", "--webapp", str(webapp), "--urlroot", urlroot)
+    )
+    log = base / "gunicorn.log"
+    gunicorn = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{app_port}",
+         "--chdir", str(base / "wsgi"), "wsgi:application"],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    site = base / "site.conf"
+    site.write_text(server_config(
+        "apache", "--urlroot", urlroot, "--static-dir", str(static), "--webapp", str(webapp),
+        "--app-url", f"http://127.0.0.1:{app_port}", "--listen", f"127.0.0.1:{apache_port}",
+    ))  # fmt: skip
+    conf = main_config(base, site)
+    apache_log = base / "error.log"
+    apache_log.touch()
+    apache = subprocess.Popen(
+        [shutil.which("apache2", path=SBIN_PATH) or "apache2", "-f", str(conf), "-DFOREGROUND"],
+        stdout=(base / "apache.out").open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    app, _ = tincan.launch(webapp, urlroot, static=True)
+    assert app is not None
+    reference = make_server(app, "127.0.0.1", 0)
+    serve_in_thread(reference)
+    try:
+        wait_for_port(app_port, gunicorn, log)
+        wait_for_port(apache_port, apache, base / "apache.out")
+        yield Running(urlroot, webapp, apache_port, reference.server_address[1])
+    finally:
+        reference.shutdown()
+        reference.server_close()
+        for process in (apache, gunicorn):
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def fetch(port: int, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.putrequest("GET", path, skip_accept_encoding=True)
+        conn.endheaders()
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+_TIMESTAMPS = re.compile(
+    rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d)?|\d\d \w{3} \d{4}, \d\d:\d\d UTC"
+)
+
+
+def same_page(a: bytes, b: bytes) -> bool:
+    return _TIMESTAMPS.sub(b"<time>", a) == _TIMESTAMPS.sub(b"<time>", b)
+
+
+def test_apache_answers_every_url_as_launch_static(apache_two_directories: Running) -> None:
+    r = apache_two_directories
+    app, _ = tincan.launch(r.webapp, r.urlroot, static=True)
+    assert app is not None
+    urls = {info.path for info in app.route_info if info.kind in ("page", "index", "static")}
+    prefix = r.urlroot.rstrip("/")
+    urls |= {f"{prefix}/no-such-page.pspx", f"{prefix}/no/such/file.css", f"{prefix}/static/"}
+    mismatches = []
+    for url in sorted(quote(u, safe="/?=&") for u in urls):
+        ref_status, ref_body = fetch(r.reference_port, url)
+        status, body = fetch(r.apache_port, url)
+        if status != ref_status:
+            mismatches.append(f"{url}: {status} through Apache, {ref_status} in TinCan")
+        elif not same_page(body, ref_body):
+            mismatches.append(f"{url}: body differs through Apache")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_apache_never_shows_a_private_file(apache_two_directories: Running) -> None:
+    r = apache_two_directories
+    sources = [
+        p for p in r.webapp.rglob("*") if p.is_file() and p.suffix in (".py", ".pt", ".pspx")
+    ]
+    leaks = []
+    for path in sources:
+        secret = path.read_bytes().strip()[:60]
+        if len(secret) < 20:
+            continue
+        plain = quote(r.urlroot.rstrip("/") + "/" + path.relative_to(r.webapp).as_posix())
+        variants = [plain, plain.upper(), plain.replace(".", "%2e"), plain.replace("/", "//")]
+        variants += [plain + ".", "/static/..%2f" + plain[1:], plain.replace("WEB-INF", "web-inf")]
+        for url in variants:
+            status, body = fetch(r.apache_port, url)
+            if secret in body:
+                leaks.append(f"{url} -> {status}")
+    assert not leaks, "\n".join(leaks)
