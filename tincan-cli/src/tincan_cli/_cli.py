@@ -1,0 +1,249 @@
+"""The ``tincan`` command: parser, dispatch, and the handling of errors and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ._errors import EXIT_FAILURE, EXIT_USAGE, CommandError
+from ._forward import FORWARDED, forward
+from ._options import (
+    FORMATTER,
+    ArgumentParser,
+    add_debug_option,
+    add_encoding_option,
+    add_serve_options,
+    add_webapp_arguments,
+    positive_int,
+)
+from ._servers import SERVERS
+from ._version import version_text
+
+__all__ = ["main", "run_command"]
+
+DESCRIPTION = """\
+TinCan: a directory tree of .pspx pages is a web application.
+Run 'tincan COMMAND --help' for the options of a command."""
+
+
+def _add_serve_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="launch a webapp and serve it",
+        description="Launch the webapp in DIR and serve it over HTTP. Routes are logged to "
+        "stderr as they are created; launch errors stop the command unless --force is given.",
+        formatter_class=FORMATTER,
+    )
+    add_webapp_arguments(parser, dir_name="DIR")
+    add_serve_options(parser)
+    parser.add_argument(
+        "-r",
+        "--reload",
+        action="store_true",
+        help="watch the webapp and re-launch it when a page, code-behind, macro file, "
+        "WEB-INF file or (with --static) static file changes; a launch with errors keeps "
+        "the previous version serving",
+    )
+    parser.add_argument(
+        "--server",
+        choices=SERVERS,
+        default="builtin",
+        help="WSGI server: builtin (threaded, for development), waitress (threaded, "
+        "production-grade, any platform) or gunicorn (prefork workers, Unix) "
+        "(default: builtin)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="gunicorn worker processes (default: the number of CPUs, at least 2)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help="threads per process for waitress (default 4) or gunicorn (default 1: "
+        "single-threaded workers launched with multithread=False)",
+    )
+
+
+def _add_compile_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "compile",
+        help="compile every page and code-behind into the caches",
+        description="Compile every page template, #load'ed macro file and code-behind of "
+        "the webapp in DIR into the caches, so later launches compile nothing and write "
+        "nothing into the tree. Errors are listed as file:line: message; exit 1 if any.",
+        formatter_class=FORMATTER,
+    )
+    parser.add_argument("fsroot", metavar="DIR", help="the webapp directory")
+    add_encoding_option(parser)
+    parser.add_argument(
+        "-j", "--jobs", type=positive_int, metavar="N",
+        help="parallel compile processes (default: every core)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress line and no summary, only errors"
+    )
+    add_debug_option(parser, subcommand=True)
+
+
+def _add_routes_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "routes",
+        help="list every route a launch builds",
+        description="Launch the webapp in DIR (without serving it) and list every route with "
+        "its methods, page file, code-behind class, forward target and error codes, plus "
+        "hidden pages and error pages. Exit 1, with the errors on stderr, if the launch "
+        "has errors.",
+        formatter_class=FORMATTER,
+    )
+    add_webapp_arguments(parser, dir_name="DIR")
+    parser.add_argument("-s", "--static", action="store_true", help="include static file routes")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_encoding_option(parser)
+    add_debug_option(parser, subcommand=True)
+
+
+def _add_new_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "new",
+        help="create a starter webapp",
+        description="Create a starter webapp in DIR: a layout in WEB-INF/tlib, a helper "
+        "module in WEB-INF/lib, an index page with code-behind, an error page, a stylesheet "
+        "and a test file. DIR must not exist or be empty.",
+        formatter_class=FORMATTER,
+    )
+    parser.add_argument("fsroot", metavar="DIR", help="directory to create the webapp in")
+    add_debug_option(parser, subcommand=True)
+
+
+def _add_forwarded_parsers(commands: Any) -> None:
+    # Listed for 'tincan --help'; the arguments are parsed by tincan-static itself.
+    commands.add_parser(
+        "install-static", help="copy or move a webapp's static files to a directory",
+        add_help=False,
+    )
+    commands.add_parser(
+        "server-config", help="print a web server configuration for a webapp", add_help=False
+    )
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog="tincan", description=DESCRIPTION, formatter_class=FORMATTER,
+    )
+    parser.add_argument("--version", action="version", version=version_text())
+    add_debug_option(parser)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="commands", parser_class=ArgumentParser
+    )
+    commands.required = True
+    _add_serve_parser(commands)
+    _add_compile_parser(commands)
+    _add_routes_parser(commands)
+    _add_new_parser(commands)
+    _add_forwarded_parsers(commands)
+    return parser
+
+
+def _dispatch(namespace: argparse.Namespace) -> int:
+    command = namespace.command
+    if command == "serve":
+        from ._serve import ServeOptions, serve
+
+        return serve(ServeOptions.from_namespace(namespace))
+    if command == "compile":
+        from ._compile import compile_command
+
+        return compile_command(namespace.fsroot, namespace.encoding, namespace.jobs,
+                               quiet=namespace.quiet, debug=namespace.debug)
+    if command == "routes":
+        from ._routes import routes_command
+
+        return routes_command(namespace.fsroot, namespace.urlroot, static=namespace.static,
+                              as_json=namespace.json, encoding=namespace.encoding,
+                              debug=namespace.debug)
+    if command == "new":
+        from ._new import new_command
+
+        return new_command(namespace.fsroot)
+    raise AssertionError(f"unhandled command {command!r}")
+
+
+def run_command(prog: str, debug: bool, command: Callable[[], int]) -> int:
+    """Run a command; turn user errors into one line, anything else into a short report."""
+    try:
+        return command()
+    except CommandError as exc:
+        print(f"{prog}: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+    except BrokenPipeError:
+        # The reader went away (``tincan routes | head``): not worth a message.
+        _silence_stdout()
+        return EXIT_FAILURE
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        else:
+            print(
+                f"{prog}: unexpected error: {type(exc).__name__}: {exc} "
+                "(run with --debug for the traceback)",
+                file=sys.stderr,
+            )
+        return EXIT_FAILURE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so flushing it at exit raises no second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (captured output)
+
+
+def _split_forwarded(argv: Sequence[str]) -> tuple[str, bool, list[str]] | None:
+    """``(command, debug, rest)`` if ``argv`` runs a command parsed by tincan-static."""
+    debug = False
+    for index, arg in enumerate(argv):
+        if arg in ("-d", "--debug"):
+            debug = True
+            continue
+        if arg in FORWARDED:
+            return arg, debug, list(argv[index + 1 :])
+        return None
+    return None
+
+
+def parse_or_exit_code(
+    parser: argparse.ArgumentParser, argv: Sequence[str]
+) -> argparse.Namespace | int:
+    """Parse ``argv``; an exit code instead for ``--help``, ``--version`` and usage errors."""
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``tincan`` with ``argv`` (default: the command line); the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    forwarded = _split_forwarded(args)
+    if forwarded is not None:
+        command, debug, rest = forwarded
+        return run_command(f"tincan {command}", debug, lambda: forward(command, rest))
+    parsed = parse_or_exit_code(build_parser(), args)
+    if isinstance(parsed, int):
+        return parsed
+    namespace = parsed
+    prog = f"tincan {namespace.command}"
+    return run_command(prog, namespace.debug, lambda: _dispatch(namespace))

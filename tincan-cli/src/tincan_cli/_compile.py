@@ -1,0 +1,72 @@
+"""``tincan compile``: fill the compile caches so later launches compile nothing."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+import tincan_core
+
+from ._errors import EXIT_FAILURE, EXIT_OK, CommandError
+from ._options import check_encoding, check_webapp, stderr_is_terminal
+from ._output import command_logger
+
+__all__ = ["ProgressLine", "compile_command", "summary_line"]
+
+
+class ProgressLine:
+    """``compiling 12/40`` rewritten in place on a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.width = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        text = f"compiling {done}/{total}"
+        self.stream.write("\r" + text.ljust(self.width))
+        self.stream.flush()
+        self.width = len(text)
+
+    def clear(self) -> None:
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def summary_line(report: Any) -> str:
+    return (
+        f"{_plural(report.pages, 'page')}: {report.templates_compiled} template(s) compiled, "
+        f"{report.templates_cached} cached, {report.code_behind} code-behind module(s), "
+        f"{len(report.errors)} error(s)"
+    )
+
+
+def compile_command(
+    fsroot: str, encoding: str, jobs: int | None, *, quiet: bool, debug: bool
+) -> int:
+    compile_webapp: Callable[..., Any] | None = getattr(tincan_core, "compile_webapp", None)
+    if compile_webapp is None:
+        raise CommandError("the installed tincan-core cannot compile ahead of time; upgrade it")
+    check_encoding(encoding)
+    root = check_webapp(fsroot)
+    progress = ProgressLine(sys.stderr) if stderr_is_terminal() and not quiet else None
+    with command_logger("tincan", debug=debug) as log:
+        try:
+            report = compile_webapp(
+                root, encoding=encoding, jobs=jobs, progress=progress,
+                logger=log if debug else None,
+            )
+        finally:
+            if progress is not None:
+                progress.clear()
+    for error in report.errors:
+        print(error, file=sys.stderr)
+    if not quiet:
+        print(summary_line(report))
+    return EXIT_FAILURE if report.errors else EXIT_OK

@@ -1,0 +1,123 @@
+"""``tincan serve`` and ``launch``: launch a webapp, report, and serve it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import tincan_core
+
+from ._errors import EXIT_FAILURE, EXIT_OK, CommandError
+from ._options import check_encoding, check_webapp
+from ._output import command_logger, plain_logger
+from ._reload import Reloader, SwappableApp, snapshot
+from ._servers import ServerSettings, run_server
+
+__all__ = ["ServeOptions", "serve", "write_compile_caches"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    fsroot: str = "."
+    urlroot: str = "/"
+    bind: str = "localhost"
+    port: int = 8080
+    static: bool = False
+    compile: bool = False
+    debug: bool = False
+    encoding: str = "utf-8"
+    force: bool = False
+    reload: bool = False
+    server: str = "builtin"
+    workers: int | None = None
+    threads: int | None = None
+
+    @classmethod
+    def from_namespace(cls, namespace: Any) -> ServeOptions:
+        values = vars(namespace)
+        return cls(**{name: values[name] for name in cls.__slots__ if name in values})
+
+
+def write_compile_caches(fsroot: str, encoding: str, log: logging.Logger) -> None:
+    """Compile every template and code-behind into the caches, using every core.
+
+    The launch that follows reads them back and reports the errors, so the
+    compiler's own report is not repeated here.
+    """
+    compile_webapp = getattr(tincan_core, "compile_webapp", None)
+    if compile_webapp is None:
+        log.debug("this tincan-core has no compile_webapp; the launch writes the caches")
+        return
+    try:
+        compile_webapp(fsroot, encoding=encoding)
+    except Exception as exc:
+        log.warning("could not write the compile caches: %s: %s", type(exc).__name__, exc,
+                    exc_info=log.isEnabledFor(logging.DEBUG))
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def serve(options: ServeOptions) -> int:
+    """Run ``serve``/``launch`` with ``options``; the exit code."""
+    settings = ServerSettings(
+        options.server, options.bind, options.port, options.urlroot,
+        options.workers, options.threads, options.debug,
+    )
+    settings.validate()
+    if options.reload and options.server == "gunicorn":
+        from ._errors import UsageError
+
+        raise UsageError("--reload works with the builtin and waitress servers, not gunicorn")
+    check_encoding(options.encoding)
+    root = check_webapp(options.fsroot)
+    with command_logger("tincan", debug=options.debug) as log:
+        if options.compile:
+            write_compile_caches(root, options.encoding, log)
+
+        def launch(logger: logging.Logger) -> tuple[Any, int]:
+            return tincan_core.launch(
+                root, options.urlroot, not settings.single_threaded,
+                logger=logger, encoding=options.encoding, static=options.static,
+            )
+
+        initial = snapshot(root, static=options.static) if options.reload else {}
+        app, errors = launch(log)
+        if options.compile:
+            if errors:
+                _stderr(f"{errors} error(s) detected, aborting")
+                return EXIT_FAILURE
+            _stderr("0 error(s) detected")
+            return EXIT_OK
+        if errors:
+            if not options.force:
+                _stderr(f"{errors} error(s) detected, aborting")
+                return EXIT_FAILURE
+            _stderr(f"{errors} error(s) detected, continuing")
+        if app is None:
+            raise CommandError(f"{root}: nothing to serve, the webapp did not launch")
+
+        wsgi_app: Any = app
+        reloader = None
+        if options.reload:
+            wsgi_app = SwappableApp(app)
+            # Re-launches only print problems (and routes with --debug), not every route again.
+            level = logging.DEBUG if options.debug else logging.WARNING
+            quiet = plain_logger("tincan.reload", level, log.handlers[0])
+            reloader = Reloader(
+                wsgi_app, root, lambda: launch(quiet), static=options.static,
+                initial=initial, report=_stderr, keep_broken=options.force,
+            )
+            reloader.start()
+
+        def announce(url: str) -> None:
+            print(f"Serving {root} on {url} (press Ctrl-C to stop)", flush=True)
+
+        try:
+            return run_server(wsgi_app, settings, announce, log)
+        finally:
+            if reloader is not None:
+                reloader.stop()

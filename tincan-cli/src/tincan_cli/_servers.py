@@ -1,0 +1,192 @@
+"""The servers ``tincan serve`` can run: the built-in threaded one, waitress, gunicorn.
+
+Each runner serves until Ctrl-C (SIGINT) or SIGTERM and then returns 0; a
+port that cannot be bound is a :class:`CommandError`, not a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+from tincan_core import make_server
+
+from ._errors import CommandError, UsageError
+
+__all__ = ["SERVERS", "ServerSettings", "display_url", "run_server"]
+
+SERVERS = ("builtin", "waitress", "gunicorn")
+WAITRESS_DEFAULT_THREADS = 4
+
+Announce = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    name: str  # one of SERVERS
+    host: str
+    port: int
+    urlroot: str = "/"
+    workers: int | None = None  # gunicorn only
+    threads: int | None = None  # waitress and gunicorn
+    debug: bool = False
+
+    def validate(self) -> None:
+        if self.name not in SERVERS:
+            raise UsageError(f"unknown server {self.name!r} (choose from {', '.join(SERVERS)})")
+        if self.workers is not None and self.name != "gunicorn":
+            raise UsageError("--workers needs --server gunicorn")
+        if self.threads is not None and self.name == "builtin":
+            raise UsageError(
+                "--threads needs --server waitress or gunicorn "
+                "(the built-in server starts a thread per connection)"
+            )
+
+    @property
+    def single_threaded(self) -> bool:
+        """Whether each process serves one request at a time (prefork workers)."""
+        return self.name == "gunicorn" and (self.threads or 1) == 1
+
+
+def display_url(host: str, port: int, urlroot: str = "/") -> str:
+    shown = host or "0.0.0.0"
+    if ":" in shown:
+        shown = f"[{shown}]"
+    path = urlroot.rstrip("/") + "/"
+    return f"http://{shown}:{port}{path}"
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _stop_signals() -> Iterator[None]:
+    """Make SIGINT and SIGTERM stop serving (only possible in the main thread).
+
+    SIGINT is handled explicitly because a shell starts background jobs with it
+    ignored, and ``kill -INT`` must still stop the server.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> CommandError:
+    reason = exc.strerror or str(exc)
+    return CommandError(f"cannot listen on {host}:{port}: {reason}")
+
+
+def run_builtin(app: Any, settings: ServerSettings, announce: Announce, access_logger: Any) -> int:
+    try:
+        server = make_server(app, settings.host, settings.port, access_logger=access_logger)
+    except OSError as exc:
+        raise _cannot_listen(settings.host, settings.port, exc) from None
+    try:
+        with _stop_signals():
+            announce(display_url(settings.host, server.server_port, settings.urlroot))
+            server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def run_waitress(app: Any, settings: ServerSettings, announce: Announce) -> int:
+    try:
+        import waitress
+    except ImportError:
+        raise CommandError(
+            'the waitress server is not installed: pip install "tincan-cli[waitress]"'
+        ) from None
+    threads = settings.threads or WAITRESS_DEFAULT_THREADS
+    try:
+        server = waitress.create_server(
+            app, host=settings.host, port=settings.port, threads=threads, ident="tincan"
+        )
+    except OSError as exc:
+        raise _cannot_listen(settings.host, settings.port, exc) from None
+    listening = getattr(server, "effective_listen", None)
+    if listening is None:
+        listening = [(server.effective_host, server.effective_port)]
+    try:
+        with _stop_signals():
+            for host, port in listening:
+                announce(display_url(str(host), int(port), settings.urlroot))
+            server.run()  # returns on KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0
+
+
+def default_workers() -> int:
+    return max(2, os.cpu_count() or 1)
+
+
+def run_gunicorn(app: Any, settings: ServerSettings, announce: Announce) -> int:
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError:
+        raise CommandError(
+            'the gunicorn server is not installed: pip install "tincan-cli[gunicorn]"'
+        ) from None
+
+    class TinCanApplication(BaseApplication):  # type: ignore[misc]
+        """Serves the already launched app; workers fork with it loaded."""
+
+        def __init__(self, options: dict[str, Any]) -> None:
+            self.options = options
+            super().__init__()
+
+        def load_config(self) -> None:
+            for key, value in self.options.items():
+                if key in self.cfg.settings:  # settings differ between gunicorn versions
+                    self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return app
+
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    options = {
+        "bind": [f"{host}:{settings.port}"],
+        "workers": settings.workers or default_workers(),
+        "threads": settings.threads or 1,
+        "loglevel": "debug" if settings.debug else "info",
+        "proc_name": "tincan",
+        # One shared control socket in $HOME would clash between instances.
+        "control_socket_disable": True,
+    }
+    if settings.port:
+        announce(display_url(settings.host, settings.port, settings.urlroot))
+    master = os.getpid()
+    try:
+        TinCanApplication(options).run()
+    except SystemExit as exc:
+        if os.getpid() != master:
+            raise  # a worker process ending the way gunicorn means it to
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
+def run_server(app: Any, settings: ServerSettings, announce: Announce, access_logger: Any) -> int:
+    """Serve ``app`` until stopped; the exit code of the command."""
+    if settings.name == "waitress":
+        return run_waitress(app, settings, announce)
+    if settings.name == "gunicorn":
+        return run_gunicorn(app, settings, announce)
+    return run_builtin(app, settings, announce, access_logger)

@@ -1,0 +1,59 @@
+"""Tests of this webapp, using the tincan-testing pytest plugin.
+
+Install it with ``pip install "tincan[testing]"`` and run, from the webapp
+directory: ``python -m pytest tests``
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import httpx
+import pytest
+
+from tincan_testing import LiveServer
+
+# Each test gets a fresh copy of this webapp (the directory above this file),
+# launched with static files served; a launch error fails the test.
+pytestmark = pytest.mark.tincan("..", static=True)
+
+
+def test_home_page_greets_a_visitor(tincan_client: httpx.Client) -> None:
+    response = tincan_client.get("/")
+    assert response.status_code == 200
+    assert "visitor!" in response.text
+
+
+def test_home_page_greets_by_name(tincan_client: httpx.Client) -> None:
+    response = tincan_client.get("/", params={"name": "Ada"})
+    assert "Ada!" in response.text
+
+
+def test_unknown_url_gets_the_error_page(tincan_client: httpx.Client) -> None:
+    response = tincan_client.get("/no/such/page.pspx")
+    assert response.status_code == 404
+    assert "There is no page at" in response.text
+
+
+def test_stylesheet_is_served(tincan_client: httpx.Client) -> None:
+    response = tincan_client.get("/style.css")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
+
+
+def test_sources_are_never_served(tincan_client: httpx.Client) -> None:
+    for path in ("/index.py", "/WEB-INF/lib/site_helpers.py", "/WEB-INF/tlib/layout.pt"):
+        assert tincan_client.get(path).status_code == 404
+
+
+def test_greeting_suits_the_time_of_day(tincan_client: httpx.Client) -> None:
+    import site_helpers  # importable once the webapp is launched (WEB-INF/lib is on sys.path)
+
+    assert site_helpers.greeting("Ada", datetime(2024, 1, 1, 9)) == "Good morning, Ada!"
+    assert site_helpers.greeting("Ada", datetime(2024, 1, 1, 21)) == "Good evening, Ada!"
+
+
+def test_served_over_http(tincan_live_server: LiveServer) -> None:
+    response = tincan_live_server.client().get("/")
+    assert response.status_code == 200
+    assert "visitor!" in response.text
