@@ -7,12 +7,14 @@ checks can move into ``tincan-testing`` unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import os
 import py_compile
 import sys
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,7 @@ class SecureTree:
     static: dict[str, bytes] = field(default_factory=dict, repr=False)
     pages: dict[str, str] = field(default_factory=dict, repr=False)
     indexes: dict[str, str] = field(default_factory=dict, repr=False)
+    outside: list[Path] = field(default_factory=list, repr=False)  # more paths never to show
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(f"SecureTree({str(self.root)!r})")  # keeps failure reports readable
@@ -61,7 +64,7 @@ class SecureTree:
 
     def forbidden(self) -> list[str]:
         """Strings that must never appear in any response: markers, paths, tracebacks."""
-        return forbidden_strings(self.markers, [self.root])
+        return forbidden_strings(self.markers, [self.root, *self.outside])
 
     def public_routes(self, urlroot: str) -> dict[str, tuple[str, bytes | str]]:
         """URL path -> ("static", exact bytes) or ("page", text the body contains)."""
@@ -183,6 +186,33 @@ def compile_bytecode(tree: SecureTree) -> None:
             continue
         cfile = py_compile.compile(str(tree.root / relpath), doraise=True)
         tree.secrets[Path(cfile).relative_to(tree.root).as_posix()] = token
+
+
+class RecordingHandler(logging.Handler):
+    """Keeps every record a logger emits, for assertions on what a launch reported."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def messages(self, level: int) -> list[str]:
+        return [r.getMessage() for r in self.records if r.levelno == level]
+
+
+@contextlib.contextmanager
+def recording(name: str) -> Iterator[tuple[logging.Logger, RecordingHandler]]:
+    """A logger for ``launch(logger=...)`` and the handler that records what it logs."""
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.INFO)
+    handler = RecordingHandler()
+    logger.addHandler(handler)
+    try:
+        yield logger, handler
+    finally:
+        logger.removeHandler(handler)
 
 
 def forget_webapp(root: Path) -> None:

@@ -37,6 +37,7 @@ from tests._secure_tree import (
     hostile_paths,
     httpx_client,
     methods,
+    recording,
     scaled_examples,
     send_httpx,
     send_raw,
@@ -66,29 +67,15 @@ def site(
 ) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("secure")
     tree = build_secure_tree(root)
-    records: list[logging.LogRecord] = []
-    logger = logging.getLogger(f"test.security.{request.param_index}")
-    handler = _ListHandler(records)
-    logger.addHandler(handler)
-    try:
+    with recording(f"test.security.{request.param_index}") as (logger, log):
         app, errors = tincan.launch(root, urlroot=request.param, static=True, logger=logger)
-    finally:
-        logger.removeHandler(handler)
     assert app is not None
-    assert errors == 0, [r.getMessage() for r in records]
+    assert errors == 0, log.messages(logging.ERROR)
+    assert log.messages(logging.WARNING) == []
     client, recorder = httpx_client(app)
     with client:
         yield Site(tree, request.param, app, client, recorder)
     forget_webapp(root)
-
-
-class _ListHandler(logging.Handler):
-    def __init__(self, records: list[logging.LogRecord]) -> None:
-        super().__init__(logging.DEBUG)
-        self.records = records
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 # -- the exact names ---------------------------------------------------------------------
@@ -334,18 +321,14 @@ def test_broken_pages_cost_only_themselves(data: st.DataObject) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         _write_tree(root, garbage)
-        logger = logging.getLogger("test.security.broken")
-        records: list[logging.LogRecord] = []
-        handler = _ListHandler(records)
-        logger.addHandler(handler)
         try:
-            app, errors = tincan.launch(root, static=True, logger=logger)
+            with recording("test.security.broken") as (logger, log):
+                app, errors = tincan.launch(root, static=True, logger=logger)
         finally:
-            logger.removeHandler(handler)
             forget_webapp(root)
         assert app is not None
-        messages = [r.getMessage() for r in records if r.levelno >= logging.ERROR]
         # Each error is one logged line naming a broken page, never a good one.
+        messages = log.messages(logging.ERROR)
         assert len(messages) == errors, messages
         owners = {info.file for info in app.route_info}
         unbuilt = [name for name in garbage if name not in owners]
