@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import time
@@ -91,7 +92,7 @@ class Builder:
         self.messages: list[str] = []  # each error as logged: file:line: message
         self.jobs: int | None = None  # compile processes; None: $TINCAN_JOBS or every core
         self.sources: dict[str, PageSource] = {}
-        self.codebehind = CodeBehindLoader()
+        self.codebehind = CodeBehindLoader(logger)
         self.cache = CodeCache(os.path.join(root, "WEB-INF", CACHE_DIRNAME))
         self.macros: dict[str, PageTemplate | TinCanError] = {}
         self.templates: dict[str, PageTemplate] = {}
@@ -115,8 +116,11 @@ class Builder:
         try:
             with open(path, "rb") as f:
                 data = f.read()
-        except OSError as exc:
-            raise TinCanError(f"cannot read: {exc.strerror or exc}", self.display(relpath)) from None
+        except (OSError, ValueError) as exc:  # ValueError: a name the OS cannot take
+            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise TinCanError(f"cannot read: {message}", self.display(relpath)) from None
+        # A UTF-8 byte-order mark is ignored whatever the webapp's encoding.
+        data = data.removeprefix(codecs.BOM_UTF8)
         try:
             text = data.decode(self.encoding)
         except UnicodeDecodeError as exc:
@@ -148,24 +152,34 @@ class Builder:
 
     # -- forwards ----------------------------------------------------------------------
     def forward_target(self, relpath: str, header: ParsedHeader) -> str:
-        """Follow a ``#forward`` chain to the page that really serves ``relpath``."""
+        """Follow a ``#forward`` chain to the page that really serves ``relpath``.
+
+        A broken chain is an error of ``relpath`` at its own ``#forward`` line (it is
+        the page that loses its route), naming the pages the chain went through.
+        """
         chain = [relpath]
         is_error_page = header.errors is not None
+        where = (self.display(relpath), dict(header.lines).get("forward"))
         current, current_header = relpath, header
         while current_header.forward is not None:
-            target = self.resolve(current, current_header.forward, "forward", current_header)
-            where = (self.display(current), dict(current_header.lines).get("forward"))
+            via = f" (via {' -> '.join(chain)})" if len(chain) > 1 else ""
+            try:
+                target = resolve_webapp_path(current, current_header.forward)
+            except TinCanError as exc:
+                raise TinCanError(f"#forward: {exc.message}{via}", *where) from None
             if target in chain:
                 raise TinCanError(f"#forward loop: {' -> '.join([*chain, target])}", *where)
             if not os.path.isfile(os.path.join(self.root, target)):
-                raise TinCanError(f"#forward target {target!r} does not exist", *where)
+                raise TinCanError(f"#forward target {target!r} does not exist{via}", *where)
             source = self.source(target)
             if source.error is not None:
-                raise TinCanError(f"#forward target {target!r} is broken: {source.error}", *where)
+                raise TinCanError(
+                    f"#forward target {target!r} is broken{via}: {source.error}", *where
+                )
             assert source.header is not None
             if (source.header.errors is not None) != is_error_page:
                 raise TinCanError(
-                    f"#forward target {target!r} switches between error page and normal page",
+                    f"#forward target {target!r}{via} switches between error page and normal page",
                     *where,
                 )
             chain.append(target)

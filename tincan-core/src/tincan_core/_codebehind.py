@@ -13,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import importlib.machinery
 import importlib.util
+import logging
 import os
 import py_compile
 import sys
 import threading
 import time
 import traceback
+import warnings
 from types import CodeType, ModuleType
 from typing import Any
 
@@ -109,8 +111,10 @@ class _CountingLoader(importlib.machinery.SourceFileLoader):
 
 def _error_line(exc: BaseException, path: str) -> int | None:
     """The line of ``path`` where an import-time exception happened, if any."""
-    if isinstance(exc, SyntaxError) and exc.lineno:
+    if isinstance(exc, SyntaxError) and exc.lineno and exc.filename == path:
         return exc.lineno
+    # Otherwise the innermost frame in this file: for an error inside a module it
+    # imports (say from WEB-INF/lib), that is the line of the import.
     line = None
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
         if frame.f_code.co_filename == path:
@@ -127,7 +131,8 @@ class CodeBehindLoader:
     Python then compiles in memory.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.logger = logger  # where warnings raised while importing go; None: dropped
         self._modules: dict[str, ModuleType | TinCanError] = {}
         self.compiled = 0  # compiled from source at this launch
         self.reused = 0  # compiled by an earlier launch in this process
@@ -165,8 +170,15 @@ class CodeBehindLoader:
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         try:
-            spec.loader.exec_module(module)
-        except Exception as exc:
+            # Compiling or running user code may warn (an odd escape, a deprecated
+            # call); warnings would go to stderr, which a WSGI app must not write to.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("default")
+                try:
+                    spec.loader.exec_module(module)
+                finally:
+                    self._log_warnings(caught)
+        except (Exception, SystemExit) as exc:  # sys.exit() in a module is its own error
             sys.modules.pop(name, None)
             error = TinCanError(
                 f"code-behind failed to load: {type(exc).__name__}: {exc}",
@@ -177,12 +189,21 @@ class CodeBehindLoader:
             return error
         return module
 
+    def _log_warnings(self, caught: list[warnings.WarningMessage]) -> None:
+        if self.logger is None:
+            return
+        for w in caught:
+            self.logger.warning(
+                "%s:%s: %s: %s", w.filename, w.lineno, w.category.__name__, w.message
+            )
+
 
 def find_page_class(module: ModuleType, base: type[BasePage], display_name: str) -> type[BasePage]:
     """The deepest subclass of ``base`` among the module's attributes."""
     found: dict[type[BasePage], int] = {}
     for value in vars(module).values():
-        if isinstance(value, type) and issubclass(value, base):
+        # ``base`` itself (imported to subclass it) is not a candidate.
+        if isinstance(value, type) and issubclass(value, base) and value is not base:
             found[value] = value.__mro__.index(base)
     if not found:
         raise TinCanError(f"no subclass of {base.__name__} found", display_name)

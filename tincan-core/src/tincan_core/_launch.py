@@ -31,9 +31,11 @@ def _silent_logger() -> logging.Logger:
 def _unusable_tree(root: str, encoding: str) -> str | None:
     """Why the tree at ``root`` cannot be launched at all, or ``None``."""
     try:
-        codecs.lookup(encoding)
+        info = codecs.lookup(encoding)
     except LookupError:
         return f"unknown encoding {encoding!r}"
+    if not getattr(info, "_is_text_encoding", True):  # e.g. base64, rot13: bytes<->bytes
+        return f"{encoding!r} is not a text encoding"
     if not os.path.isdir(root):
         return f"{root}: not a directory"
     if not os.path.isdir(os.path.join(root, "WEB-INF")):
