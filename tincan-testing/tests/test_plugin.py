@@ -225,7 +225,11 @@ def test_launch_messages_show_with_a_failing_test(pytester: pytest.Pytester) -> 
         textwrap.dedent(
             """
             def test_fails_later(tincan_webapp):
-                webapp = tincan_webapp({"boom.pspx": "<p>x</p>", "boom.py": "from tincan import Page\\nclass Boom(Page):\\n    def handle(self):\\n        raise ValueError('kaput')\\n"})
+                webapp = tincan_webapp({
+                    "boom.pspx": "<p>x</p>",
+                    "boom.py": "from tincan import Page\\nclass Boom(Page):\\n"
+                               "    def handle(self):\\n        raise ValueError('kaput')\\n",
+                })
                 assert webapp.client().get("/boom.pspx").status_code == 200
             """
         )

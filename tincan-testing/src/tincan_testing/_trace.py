@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -82,15 +83,21 @@ class TracingApp:
 
 
 class TracingTransport(httpx.BaseTransport):
-    """``httpx.WSGITransport`` with the page visits of each request on its response."""
+    """``httpx.WSGITransport`` with the page visits of each request on its response, and
+    the request path passed the way WSGI servers pass it."""
 
     def __init__(self, tracing: TracingApp) -> None:
         self.tracing = tracing
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         visits: list[PageVisit] = []
+        # PEP 3333: PATH_INFO is the decoded bytes as latin-1 text, as real servers give it.
+        # httpx passes its own UTF-8 decoding, which Bottle would garble (or fail on).
+        raw_path = request.url.raw_path.partition(b"?")[0]
+        path_info = urllib.parse.unquote_to_bytes(raw_path).decode("latin-1")
 
         def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+            environ["PATH_INFO"] = path_info
             return self.tracing.serve(visits, environ, start_response)
 
         response = httpx.WSGITransport(app=app).handle_request(request)

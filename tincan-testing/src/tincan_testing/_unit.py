@@ -43,8 +43,8 @@ def build_environ(
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method.upper(),
         "SCRIPT_NAME": "",
-        # WSGI carries the path as latin-1 text of its UTF-8 bytes; Bottle decodes it back
-        "PATH_INFO": path.encode("utf-8").decode("latin-1"),
+        # as Bottle leaves it for the page: already decoded from WSGI's latin-1 form
+        "PATH_INFO": path,
         "QUERY_STRING": _encode_fields(query),
         "SERVER_NAME": "testserver",
         "SERVER_PORT": "80",

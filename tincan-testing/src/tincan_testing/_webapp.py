@@ -35,6 +35,13 @@ class _ListHandler(logging.Handler):
         self.records.append(record)
 
 
+_formatter = logging.Formatter("%(levelname)s %(message)s")
+
+
+def _format(record: logging.LogRecord) -> str:
+    return _formatter.format(record)
+
+
 def _webapp_logger(root: Path) -> tuple[logging.Logger, _ListHandler]:
     """A logger of its own for each webapp, not kept in logging's registry.
 
@@ -178,8 +185,10 @@ class Webapp:
 
     @property
     def messages(self) -> list[str]:
-        """Every line logged so far, launch and requests: ``"ERROR /tmp/...:3: ..."``."""
-        return [f"{r.levelname} {r.getMessage()}" for r in self._log.records]
+        """Everything logged so far, launch and requests, one entry per record:
+        ``"ERROR /tmp/.../index.pspx:3: unknown directive #x"`` (plus the traceback,
+        if the record has one)."""
+        return [_format(record) for record in self._log.records]
 
     def problems(self) -> list[str]:
         """The errors and warnings logged so far, one line each, with file paths shown

@@ -80,11 +80,15 @@ def _source_leaks(
         secret = _secret(relpath, path)
         if secret is None:
             continue
+        leaks = []
         for target in disguises(relpath, urlroot):
             response = fetch(client, target)
             requests += 1
             if response.status_code in _SUCCESS and secret in response.content:
-                problems.append(f"GET {target} -> {response.status_code}, shows {relpath}")
+                leaks.append(f"GET {target} -> {response.status_code}")
+        if leaks:
+            more = f" (and {len(leaks) - 1} other spellings)" if len(leaks) > 1 else ""
+            problems.append(f"{relpath} shown by {leaks[0]}{more}")
     return problems, requests
 
 
@@ -185,8 +189,8 @@ def check_webapp(
 
     * no source or private file reachable, under any disguise of its name;
     * no 5xx for any route, any disguised file path, or a few classic attacks
-      (``allow_server_errors``: URL paths expected to fail, e.g. a page that
-      demonstrates the 500 error page);
+      (``allow_server_errors``: URL paths expected to fail, in any spelling, e.g.
+      a page that demonstrates the 500 error page);
     * HEAD agrees with GET on every GET route;
     * every hidden page answers like a missing page.
 
@@ -199,12 +203,12 @@ def check_webapp(
     routes = [info for info in webapp.app.route_info if info.path]
     problems, requests = _source_leaks(client, webapp.root, webapp.urlroot)
 
-    allowed = set(allow_server_errors)
+    allowed = {urllib.parse.unquote(p) for p in allow_server_errors}
     paths = [urllib.parse.quote(info.path, safe="/") for info in routes]
     for relpath, _ in _tree_files(webapp.root):
         paths += disguises(relpath, webapp.urlroot)
     paths += [prefix + p for p in _GENERIC_PATHS]
-    paths = [p for p in dict.fromkeys(paths) if p not in allowed]
+    paths = [p for p in dict.fromkeys(paths) if urllib.parse.unquote(p) not in allowed]
     errors, count = _server_errors(client, paths, methods)
     requests += count
     problems += [f"server error: {e}" for e in errors]
@@ -212,7 +216,7 @@ def check_webapp(
     for info in routes:
         if "GET" in info.methods:
             path = urllib.parse.quote(info.path, safe="/")
-            if path not in allowed:
+            if info.path not in allowed:
                 problems += _head_problems(client, path)
                 requests += 2
     for info in webapp.app.route_info:

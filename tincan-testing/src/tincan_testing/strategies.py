@@ -110,7 +110,10 @@ _INVALID_LINES = st.one_of(
     st.sampled_from(["#errors 99", "#errors 600", "#errors 404 abc", "#errors 4o4"]),
     st.sampled_from(["#hidden yes", "#methods G(T", "#methods GET @", "#methods GET\\"]),
     st.sampled_from(["#load =x.pt", "#load <x.pt", "#load x.pt>", "#load 1v=x.pt", "#load <>"]),
-    st.sampled_from(["#python 'a' + 'b.py'", "#template \"x\\N{nope}.pspx\"", "#forward 'a.pspx"]),
+    # malformed string literals
+    st.sampled_from(
+        ["#python 'a' + 'b.py'", "#template \"x\\N{nope}.pspx\"", "#forward 'a\\x.pspx'"]
+    ),
 )
 
 
