@@ -23,7 +23,8 @@ def quote_path(path: str) -> str:
         elif 0xDC80 <= code <= 0xDCFF:  # a byte os.fsdecode could not decode
             out.append(f"\\x{code - 0xDC00:02x}")
         elif not ch.isprintable():
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+            # Byte escapes of the UTF-8 encoding read back the same in any locale.
+            out.extend(f"\\x{byte:02x}" for byte in ch.encode("utf-8", "surrogatepass"))
         else:
             out.append(ch)
     return "$'" + "".join(out) + "'"
