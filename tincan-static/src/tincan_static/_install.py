@@ -6,7 +6,6 @@ import errno
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from ._fileops import (
     Copied,
@@ -20,6 +19,7 @@ from ._fileops import (
 from ._manifest import FileRecord, Manifest, ManifestError, load_manifest, save_manifest
 from ._plan import FileJob, InstallError, check_locations, find_conflicts, plan_jobs
 from ._quote import quote_path
+from ._report import InstallReport
 
 __all__ = ["COMPRESSIBLE_SUFFIXES", "InstallReport", "install_static"]
 
@@ -31,40 +31,6 @@ COMPRESSIBLE_SUFFIXES = frozenset(
 _FATAL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 
 Callback = Callable[[str], None]
-
-
-@dataclass(slots=True)
-class InstallReport:
-    """What an install did (or, for a dry run, would do), by webapp-relative path."""
-
-    source: str
-    target: str
-    move: bool = False
-    dry_run: bool = False
-    copied: list[str] = field(default_factory=list)
-    moved: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    compressed: list[str] = field(default_factory=list)
-    created_dirs: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def summary(self) -> str:
-        done = f"{len(self.moved)} moved, " if self.move else ""
-        text = (
-            f"{done}{len(self.copied)} copied, {len(self.unchanged)} unchanged, "
-            f"{len(self.removed)} removed"
-        )
-        if self.compressed:
-            text += f", {len(self.compressed)} compressed"
-        if self.dry_run:
-            text += " (dry run: nothing was changed)"
-        return text
 
 
 class _Stop(Exception):
