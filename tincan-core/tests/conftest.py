@@ -148,6 +148,13 @@ def launch_webapp(make_webapp: Callable[..., Path]) -> Iterator[Callable[..., La
         result.close()
 
 
+@pytest.fixture(scope="session")
+def make_client() -> Callable[[Any], httpx.Client]:
+    """``make_client(app)``: an in-process httpx client (the caller closes it); usable
+    from fixtures of any scope."""
+    return wsgi_client
+
+
 @pytest.fixture
 def client_for() -> Iterator[Callable[[Any], httpx.Client]]:
     """``client_for(app)``: an in-process httpx client for a WSGI app."""

@@ -394,13 +394,13 @@ def test_random_ranges_are_slices(big_webapp: Any, first: int, last: int, form: 
 
 
 @pytest.fixture(scope="module")
-def big_webapp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    import httpx
-
+def big_webapp(
+    tmp_path_factory: pytest.TempPathFactory, make_client: Callable[[Any], Any]
+) -> Iterator[Any]:
     root = tmp_path_factory.mktemp("big")
     (root / "WEB-INF").mkdir()
     (root / "big.bin").write_bytes(BIG)
     app, errors = launch(root, static=True)
     assert errors == 0
-    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://t") as client:
+    with make_client(app) as client:
         yield client

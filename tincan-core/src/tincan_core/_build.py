@@ -500,10 +500,13 @@ class Builder:
                 codes = page.header.errors or ()
                 if (codes == ALL_ERROR_CODES) == explicit:
                     continue
-                clash = next((claimed[c] for c in codes if c in claimed), None)
-                if clash is not None:
+                clashes = [c for c in codes if c in claimed]
+                if clashes:
+                    # The page registers none of its codes: half an error page is a trap.
+                    other = self.display(claimed[clashes[0]].relpath)
+                    listed = " ".join(map(str, clashes)) if explicit else "every code"
                     self.error(TinCanError(
-                        f"#errors: code claimed twice, also by {self.display(clash.relpath)}",
+                        f"#errors: {listed} already claimed by {other}",
                         self.display(page.relpath),
                         dict(page.header.lines).get("errors"),
                     ))
