@@ -223,6 +223,18 @@ def test_hostile_headers(site: Site, data: st.DataObject) -> None:
             assert reply.body in expected if reply.status == 206 else reply.body == expected
 
 
+@pytest.mark.parametrize("since", [
+    "0 JAN 10000 0:0", "Mon, 01 Jan 99999 00:00:00 GMT",
+    "Mon, 01 Jan 99999999999999999999 00:00:00 GMT",
+])
+def test_dates_beyond_the_calendar_are_ignored(site: Site, since: str) -> None:
+    """An If-Modified-Since no calendar can hold is ignored like any invalid date."""
+    path = site.urlroot.rstrip("/") + "/robots.txt"
+    reply = send_raw(site.app, "GET", path, headers={"If-Modified-Since": since})
+    assert reply.status == 200, reply.body
+    assert reply.body == b"PUBLIC-ROBOTS\n"
+
+
 # -- broken pages never take down the launch -----------------------------------------------
 _GOOD_PAGES = {
     "good.pspx": ("#load macro.pt\n<div metal:use-macro='macro.macros.box'/>"

@@ -155,7 +155,10 @@ class StaticFile:
         if since:
             parsed = email.utils.parsedate_tz(since.split(";")[0].strip())
             if parsed is not None:
-                return email.utils.mktime_tz(parsed) >= mtime
+                try:
+                    return email.utils.mktime_tz(parsed) >= mtime
+                except (ValueError, OverflowError):
+                    pass  # a date no calendar holds (year 10000): ignored, as invalid ones are
         return False
 
     def _if_range_holds(self, if_range: str | None, etag: str) -> bool:
