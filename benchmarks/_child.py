@@ -1,0 +1,94 @@
+"""What the benchmark runs in fresh subprocesses; each mode prints one JSON line.
+
+    python benchmarks/_child.py launch DIR          launch() the tree, time it, peak RSS
+    python benchmarks/_child.py compile DIR         compile_webapp() the tree, time it
+    python benchmarks/_child.py serve SIDE DIR      serve "ours" or "reference" with waitress
+
+A fresh interpreter per launch keeps one measurement from warming the next
+(imports, Chameleon's in-memory state, the peak RSS high-water mark).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import resource
+import sys
+import time
+from typing import Any
+
+
+def _peak_rss_bytes() -> int:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)  # Linux reports KiB
+
+
+def _as_dict(stats: Any) -> dict[str, Any] | None:
+    if dataclasses.is_dataclass(stats) and not isinstance(stats, type):
+        return dataclasses.asdict(stats)
+    return None
+
+
+def _emit(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data) + "\n")
+    sys.stdout.flush()
+
+
+def launch_tree(root: str) -> None:
+    started = time.perf_counter()
+    import tincan_core
+
+    imported = time.perf_counter()
+    app, errors = tincan_core.launch(root)
+    launched = time.perf_counter()
+    stats = app.config.get("tincan.stats") if app is not None else None
+    _emit({
+        "import_seconds": imported - started,
+        "launch_seconds": launched - imported,
+        "errors": errors,
+        "routes": len(app.routes) if app is not None else 0,
+        "peak_rss_bytes": _peak_rss_bytes(),
+        "stats": _as_dict(stats),
+    })
+
+
+def compile_tree(root: str) -> None:
+    import tincan_core
+
+    started = time.perf_counter()
+    result = tincan_core.compile_webapp(root)
+    _emit({"compile_seconds": time.perf_counter() - started, "errors": len(result.errors)})
+
+
+def serve(side: str, root: str) -> None:
+    import waitress
+
+    if side == "ours":
+        import tincan_core
+
+        app, errors = tincan_core.launch(root, static=True)
+        if app is None or errors:
+            sys.exit(f"launch of {root} found {errors} error(s)")
+    else:
+        from _apps import reference_app
+
+        app = reference_app(root)
+    server = waitress.create_server(app, host="127.0.0.1", port=0)
+    _emit({"port": server.effective_port})
+    server.run()
+
+
+def main(argv: list[str]) -> None:
+    match argv:
+        case ["launch", root]:
+            launch_tree(root)
+        case ["compile", root]:
+            compile_tree(root)
+        case ["serve", ("ours" | "reference") as side, root]:
+            serve(side, root)
+        case _:
+            sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

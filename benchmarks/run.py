@@ -1,0 +1,208 @@
+"""Measure TinCan against hand-written Bottle references and print the ratios.
+
+    ./dev bench                      every figure (several minutes)
+    ./dev bench --quick              fewer rounds, a 100-page tree: a smoke test
+    ./dev bench --only page,static   some figures only (page small static launch http)
+    ./dev bench --json               machine-readable output
+
+Figures and references are described in benchmarks/README.md. Nothing here
+asserts on time: targets are printed as met or not met, and the exit status is
+0 unless something failed to run (1) or the usage was wrong (2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+from typing import Any
+
+import bottle
+import chameleon  # noqa: F401 - imported for its version below
+import tincan_core
+from _apps import (
+    CSS,
+    CSS_PATH,
+    HELLO_PATH,
+    ORDERS_PATH,
+    ORDERS_QUERY,
+    reference_app,
+    write_webapp,
+)
+from _http import http_figure
+from _launching import ChildFailed, launch_figures
+from _report import Figure, format_json, format_table, ratio_figure
+from _timing import call, compare, make_environ
+
+GROUPS = ("page", "small", "static", "launch", "http")
+
+# name: (label, path, query, target ratio)
+_IN_PROCESS = {
+    "page": ("page with #load layout + code-behind (req/s)", ORDERS_PATH, ORDERS_QUERY, 0.95),
+    "small": ("small page, no code-behind (req/s)", HELLO_PATH, "", 0.90),
+    "static": ("static file (req/s)", CSS_PATH, "", 2.0),
+}
+
+
+class BenchmarkError(Exception):
+    """Something that makes a figure meaningless (a launch error, different output)."""
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    quick = args.quick
+    return {
+        "rounds": args.rounds or (5 if quick else 15),
+        "batch_seconds": args.batch_seconds or (0.1 if quick else 0.3),
+        "pages": args.pages or (100 if quick else 500),
+        "launch_rounds": args.launch_rounds or 1,
+        "compiled_launches": 2 if quick else 3,
+        "http_requests": args.http_requests or (200 if quick else 1000),
+    }
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _launch_webapp(root: str) -> bottle.Bottle:
+    if not os.path.isdir(root):
+        write_webapp(root)
+    app, errors = tincan_core.launch(root, static=True)
+    if app is None or errors:
+        raise BenchmarkError(f"launching the benchmark webapp found {errors} error(s)")
+    return app
+
+
+def _check_same_output(ours: Any, reference: Any, path: str, query: str) -> None:
+    environ = make_environ(path, query)
+    mine, theirs = call(ours, environ), call(reference, environ)
+    if not (mine.status.startswith("200") and theirs.status.startswith("200")):
+        raise BenchmarkError(f"{path}: TinCan answered {mine.status}, reference {theirs.status}")
+    if mine.body != theirs.body:
+        raise BenchmarkError(f"{path}: TinCan and the reference send different bodies")
+    if path == CSS_PATH and mine.body != CSS.encode("utf-8"):
+        raise BenchmarkError(f"{path}: the static body is not the file's content")
+
+
+def in_process_figures(names: list[str], root: str, settings: dict[str, Any]) -> list[Figure]:
+    ours = _launch_webapp(root)
+    reference = reference_app(root)
+    figures = []
+    for name in names:
+        label, path, query, target = _IN_PROCESS[name]
+        _check_same_output(ours, reference, path, query)
+        _progress(f"measuring {name}: {label}")
+        comparison = compare(
+            ours, reference, make_environ(path, query),
+            rounds=settings["rounds"], batch_seconds=settings["batch_seconds"],
+        )
+        figures.append(ratio_figure(name, label, comparison, target, "in-process WSGI calls"))
+    return figures
+
+
+def _context() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "bottle": bottle.__version__,
+        "chameleon": _version("Chameleon"),
+        "tincan_core": tincan_core.__version__,
+        "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _version(distribution: str) -> str:
+    from importlib.metadata import version
+
+    return version(distribution)
+
+
+def _parse_only(values: list[str] | None) -> list[str]:
+    if not values:
+        return list(GROUPS)
+    chosen = []
+    for value in values:
+        for name in value.split(","):
+            name = name.strip()
+            if name not in GROUPS:
+                raise argparse.ArgumentTypeError(
+                    f"unknown figure {name!r} (choose from {', '.join(GROUPS)})"
+                )
+            if name not in chosen:
+                chosen.append(name)
+    return [g for g in GROUPS if g in chosen]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="benchmarks/run.py",
+        description="Measure TinCan against hand-written Bottle references (ratios, same run).",
+    )
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer rounds and a 100-page tree (a smoke test, noisier figures)")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help=f"measure only these figures, comma-separated: {', '.join(GROUPS)}")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--rounds", type=int, metavar="N",
+                        help="alternating rounds per ratio figure (default 15, quick 5)")
+    parser.add_argument("--batch-seconds", type=float, metavar="S",
+                        help="approximate length of one timed batch (default 0.3, quick 0.1)")
+    parser.add_argument("--pages", type=int, metavar="N",
+                        help="pages in the launch tree (default 500, quick 100)")
+    parser.add_argument("--launch-rounds", type=int, metavar="N",
+                        help="cold launches, each followed by compile + launches (default 1)")
+    parser.add_argument("--http-requests", type=int, metavar="N",
+                        help="requests per round over HTTP (default 1000, quick 200)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        groups = _parse_only(args.only)
+    except argparse.ArgumentTypeError as exc:
+        parser.error(str(exc))
+    for option in ("rounds", "pages", "launch_rounds", "http_requests"):
+        if getattr(args, option) is not None and getattr(args, option) < 1:
+            parser.error(f"--{option.replace('_', '-')} must be at least 1")
+    if args.batch_seconds is not None and args.batch_seconds <= 0:
+        parser.error("--batch-seconds must be positive")
+    settings = _settings(args)
+    context = _context() | {"settings": settings}
+    figures: list[Figure] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="tincan-bench-") as workdir:
+            webapp = os.path.join(workdir, "webapp")
+            in_process = [g for g in groups if g in _IN_PROCESS]
+            if in_process:
+                figures += in_process_figures(in_process, webapp, settings)
+            if "launch" in groups:
+                _progress(f"measuring launch: {settings['pages']}-page tree, fresh processes")
+                figures += launch_figures(
+                    workdir, settings["pages"], settings["launch_rounds"],
+                    settings["compiled_launches"],
+                )
+            if "http" in groups:
+                _progress("measuring http: waitress, loopback")
+                _launch_webapp(webapp)  # writes it if needed, and checks it launches cleanly
+                figures.append(http_figure(
+                    webapp, f"{ORDERS_PATH}?{ORDERS_QUERY}",
+                    settings["rounds"], settings["http_requests"],
+                ))
+    except (BenchmarkError, ChildFailed, RuntimeError, OSError) as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 1
+    context["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    if args.json:
+        print(format_json(figures, context))
+    else:
+        print(", ".join(f"{k} {v}" for k, v in context.items() if k != "settings"))
+        print(format_table(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
