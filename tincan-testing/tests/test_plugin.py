@@ -238,3 +238,31 @@ def test_launch_messages_show_with_a_failing_test(pytester: pytest.Pytester) -> 
     result.assert_outcomes(failed=1)
     # what the app logged while serving is in pytest's captured log section
     result.stdout.fnmatch_lines(["*Captured log call*", "*boom.pspx: error serving /boom.pspx*"])
+
+
+def test_marked_tests_share_a_copy_but_not_state(pytester: pytest.Pytester) -> None:
+    write_webapp(pytester.path / "site", {
+        "count.pspx": "<p>${count}</p>",
+        "count.py": (
+            "from tincan import Page\nfrom counter import hit\n\n"
+            "class Count(Page):\n    def handle(self):\n        self.count = hit()\n"
+        ),
+        "WEB-INF/lib/counter.py": "hits = 0\n\ndef hit():\n    global hits\n    hits += 1\n"
+                                  "    return hits\n",
+    })
+    pytester.makepyfile(
+        """
+        import pytest
+
+        pytestmark = pytest.mark.tincan(webapp="site")
+        roots = set()
+
+        @pytest.mark.parametrize("run", [1, 2, 3])
+        def test_count(tincan_client, tincan_app, run):
+            roots.add(tincan_app.root)
+            assert tincan_client.get("/count.pspx").text == "<p>1</p>"
+            assert tincan_client.get("/count.pspx").text == "<p>2</p>"
+            assert len(roots) == 1
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)

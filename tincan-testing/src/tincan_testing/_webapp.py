@@ -13,8 +13,9 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-from tincan_core import launch, make_server
+from tincan_core import BasePage, launch, make_server
 from tincan_core._hooks import set_page_observer
+from tincan_core._templates import CACHE_DIRNAME
 
 from ._paths import url_path
 from ._trace import PageVisit, TracingApp, TracingTransport, record_visit
@@ -73,8 +74,11 @@ def write_webapp(
         source = Path(copy_from)
         if not source.is_dir():
             raise FileNotFoundError(f"copy_from: {source} is not a directory")
-        # symlinks stay links, so a link out of the tree stays out of the copy too
-        shutil.copytree(source, root, symlinks=True)
+        # symlinks stay links, so a link out of the tree stays out of the copy too;
+        # compiled templates are keyed by file path, so the source's cache is no use here
+        shutil.copytree(
+            source, root, symlinks=True, ignore=shutil.ignore_patterns(CACHE_DIRNAME)
+        )
     else:
         root.mkdir(parents=True)
     for relpath, content in (files or {}).items():
@@ -83,6 +87,19 @@ def write_webapp(
         path.write_bytes(content.encode(encoding) if isinstance(content, str) else content)
     (root / "WEB-INF").mkdir(exist_ok=True)
     return root
+
+
+def _resolve_class(dotted: str) -> type[BasePage]:
+    """``module.Class`` to the class, for modules TinCan imported under generated names."""
+    parts = dotted.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        module = sys.modules.get(".".join(parts[:split]))
+        if module is not None:
+            found: Any = module
+            for name in parts[split:]:
+                found = getattr(found, name)
+            return found  # type: ignore[no-any-return]
+    raise LookupError(f"cannot find the class {dotted}")
 
 
 def _not_launched(environ: dict[str, Any], start_response: Any) -> Any:
@@ -215,6 +232,16 @@ class Webapp:
     def last_page(self) -> PageVisit | None:
         """The page whose output made the most recent response, if a page did."""
         return self._last_trace[-1] if self._last_trace else None
+
+    # -- its pages ---------------------------------------------------------------------
+    def page_class(self, relpath: str) -> type[BasePage]:
+        """The code-behind class the launch chose for a page (webapp-relative path),
+        e.g. to build it with :func:`tincan_testing.make_page`."""
+        if self.app is not None:
+            for info in self.app.route_info:
+                if info.file == relpath and info.page_class:
+                    return _resolve_class(info.page_class)
+        raise KeyError(f"{relpath!r} is not a launched page of {self.root}")
 
     # -- talking to it -----------------------------------------------------------------
     def url(self, relpath: str) -> str:

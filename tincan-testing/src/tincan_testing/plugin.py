@@ -68,13 +68,33 @@ def _launch_failure(webapp: Webapp) -> str:
     return "\n".join(lines)
 
 
+def _launch(
+    root: Path,
+    source: Path | None,
+    *,
+    urlroot: str = "/",
+    static: bool = False,
+    encoding: str = "utf-8",
+    multithread: bool = True,
+    allow_errors: bool = False,
+) -> Webapp:
+    webapp = Webapp(
+        root, urlroot=urlroot, static=static, encoding=encoding, multithread=multithread,
+        source=source,
+    )
+    if not allow_errors and (webapp.app is None or webapp.errors):
+        webapp.close()
+        pytest.fail(_launch_failure(webapp), pytrace=False)
+    return webapp
+
+
 @pytest.fixture
 def tincan_webapp(tmp_path: Path) -> Iterator[WebappFactory]:
     """Factory: ``tincan_webapp(files, *, copy_from, urlroot, static, encoding, multithread,
     allow_errors) -> Webapp``.
 
     Writes ``files`` (``{"index.pspx": "...", ...}``, on top of a copy of
-    ``copy_from`` if given) into a directory under the test's ``tmp_path``,
+    ``copy_from`` if given) into a new directory under the test's ``tmp_path``,
     adds ``WEB-INF`` if missing, and launches it. A launch that finds errors
     fails the test with every problem it logged, unless ``allow_errors=True``.
     Clients and live servers are closed after the test.
@@ -86,26 +106,26 @@ def tincan_webapp(tmp_path: Path) -> Iterator[WebappFactory]:
         files: WebappFiles | None = None,
         *,
         copy_from: str | os.PathLike[str] | None = None,
-        urlroot: str = "/",
-        static: bool = False,
         encoding: str = "utf-8",
-        multithread: bool = True,
-        allow_errors: bool = False,
+        **options: Any,
     ) -> Webapp:
         root = next(p for n in numbers if not (p := tmp_path / f"tincan-webapp-{n}").exists())
         write_webapp(root, files, copy_from=copy_from, encoding=encoding)
-        webapp = Webapp(
-            root, urlroot=urlroot, static=static, encoding=encoding, multithread=multithread,
-            source=None if copy_from is None else Path(copy_from).resolve(),
-        )
+        source = None if copy_from is None else Path(copy_from).resolve()
+        webapp = _launch(root, source, encoding=encoding, **options)
         made.append(webapp)
-        if not allow_errors and (webapp.app is None or webapp.errors):
-            pytest.fail(_launch_failure(webapp), pytrace=False)
         return webapp
 
     yield factory
     for webapp in made:
         webapp.close()
+
+
+@pytest.fixture(scope="session")
+def _tincan_session_copies(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, Path]:
+    """One copy per webapp directory per session for ``tincan_app``: launching the same
+    copy again reuses its compiled templates (the cache is keyed by file path)."""
+    return {}
 
 
 @pytest.fixture
@@ -138,9 +158,20 @@ def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def tincan_app(request: pytest.FixtureRequest, tincan_webapp: WebappFactory) -> Webapp:
-    """The webapp selected by ``@pytest.mark.tincan(...)`` or ``tincan_app_dir``, launched
-    from a fresh copy for this test."""
+def tincan_app(
+    request: pytest.FixtureRequest,
+    tincan_webapp: WebappFactory,
+    tmp_path_factory: pytest.TempPathFactory,
+    _tincan_session_copies: dict[Path, Path],
+) -> Iterator[Webapp]:
+    """The webapp selected by ``@pytest.mark.tincan(...)`` or ``tincan_app_dir``, freshly
+    launched for this test.
+
+    A directory is copied once per session and launched again for each test: a
+    new app, new code-behind and ``WEB-INF/lib`` modules, warm template cache.
+    Tests must not change the files of that copy; use ``tincan_webapp(copy_from=...,
+    files=...)`` for a changed tree.
+    """
     options = _marker_options(request)
     selected = options.pop("webapp", None)
     if selected is None:
@@ -149,8 +180,17 @@ def tincan_app(request: pytest.FixtureRequest, tincan_webapp: WebappFactory) -> 
     else:
         base = request.path.parent
     if isinstance(selected, Mapping):
-        return tincan_webapp(selected, **options)
-    return tincan_webapp(copy_from=base / Path(selected), **options)
+        yield tincan_webapp(selected, **options)
+        return
+    source = (base / Path(selected)).resolve()
+    copy = _tincan_session_copies.get(source)
+    if copy is None:
+        copy = tmp_path_factory.mktemp("tincan-app") / source.name
+        write_webapp(copy, copy_from=source)
+        _tincan_session_copies[source] = copy
+    webapp = _launch(copy, source, **options)
+    yield webapp
+    webapp.close()
 
 
 @pytest.fixture
