@@ -83,7 +83,10 @@ def _add_compile_parser(commands: Any) -> None:
     parser.add_argument("fsroot", metavar="DIR", help="the webapp directory")
     add_encoding_option(parser)
     parser.add_argument(
-        "-j", "--jobs", type=positive_int, metavar="N",
+        "-j",
+        "--jobs",
+        type=positive_int,
+        metavar="N",
         help="parallel compile processes (default: every core)",
     )
     parser.add_argument(
@@ -125,7 +128,8 @@ def _add_new_parser(commands: Any) -> None:
 def _add_forwarded_parsers(commands: Any) -> None:
     # Listed for 'tincan --help'; the arguments are parsed by tincan-static itself.
     commands.add_parser(
-        "install-static", help="copy or move a webapp's static files to a directory",
+        "install-static",
+        help="copy or move a webapp's static files to a directory",
         add_help=False,
     )
     commands.add_parser(
@@ -135,7 +139,9 @@ def _add_forwarded_parsers(commands: Any) -> None:
 
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
-        prog="tincan", description=DESCRIPTION, formatter_class=FORMATTER,
+        prog="tincan",
+        description=DESCRIPTION,
+        formatter_class=FORMATTER,
     )
     parser.add_argument("--version", action="version", version=version_text())
     add_debug_option(parser)
@@ -160,14 +166,24 @@ def _dispatch(namespace: argparse.Namespace) -> int:
     if command == "compile":
         from ._compile import compile_command
 
-        return compile_command(namespace.fsroot, namespace.encoding, namespace.jobs,
-                               quiet=namespace.quiet, debug=namespace.debug)
+        return compile_command(
+            namespace.fsroot,
+            namespace.encoding,
+            namespace.jobs,
+            quiet=namespace.quiet,
+            debug=namespace.debug,
+        )
     if command == "routes":
         from ._routes import routes_command
 
-        return routes_command(namespace.fsroot, namespace.urlroot, static=namespace.static,
-                              as_json=namespace.json, encoding=namespace.encoding,
-                              debug=namespace.debug)
+        return routes_command(
+            namespace.fsroot,
+            namespace.urlroot,
+            static=namespace.static,
+            as_json=namespace.json,
+            encoding=namespace.encoding,
+            debug=namespace.debug,
+        )
     if command == "new":
         from ._new import new_command
 

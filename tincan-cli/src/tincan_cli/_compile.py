@@ -59,7 +59,10 @@ def compile_command(
     with command_logger("tincan", debug=debug) as log:
         try:
             report = compile_webapp(
-                root, encoding=encoding, jobs=jobs, progress=progress,
+                root,
+                encoding=encoding,
+                jobs=jobs,
+                progress=progress,
                 logger=log if debug else None,
             )
         finally:

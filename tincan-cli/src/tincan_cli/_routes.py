@@ -59,17 +59,19 @@ def route_rows(infos: Sequence[RouteInfo], fsroot: str) -> list[dict[str, Any]]:
     rows = []
     for info in infos:
         source = pages.get(info.file, info) if info.kind == "index" else info
-        rows.append({
-            "path": info.path or None,
-            "kind": info.kind,
-            "methods": list(info.methods),
-            "file": info.file,
-            "page_class": source.page_class or None,
-            "code_behind": code_behind_of(source.page_class, fsroot),
-            "forward": source.forward or None,
-            "served_by": source.served_by or None,
-            "errors": list(info.errors),
-        })
+        rows.append(
+            {
+                "path": info.path or None,
+                "kind": info.kind,
+                "methods": list(info.methods),
+                "file": info.file,
+                "page_class": source.page_class or None,
+                "code_behind": code_behind_of(source.page_class, fsroot),
+                "forward": source.forward or None,
+                "served_by": source.served_by or None,
+                "errors": list(info.errors),
+            }
+        )
     return rows
 
 
@@ -95,14 +97,16 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     table = [header]
     for row in rows:
         route = row["path"] or ("(hidden)" if row["kind"] == "hidden" else f"({row['kind']})")
-        table.append((
-            route,
-            ",".join(row["methods"]) or "-",
-            row["kind"],
-            row["file"],
-            row["code_behind"] or "-",
-            _details(row),
-        ))
+        table.append(
+            (
+                route,
+                ",".join(row["methods"]) or "-",
+                row["kind"],
+                row["file"],
+                row["code_behind"] or "-",
+                _details(row),
+            )
+        )
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()

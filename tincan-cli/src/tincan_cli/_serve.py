@@ -53,8 +53,12 @@ def write_compile_caches(fsroot: str, encoding: str, log: logging.Logger) -> Non
     try:
         compile_webapp(fsroot, encoding=encoding)
     except Exception as exc:
-        log.warning("could not write the compile caches: %s: %s", type(exc).__name__, exc,
-                    exc_info=log.isEnabledFor(logging.DEBUG))
+        log.warning(
+            "could not write the compile caches: %s: %s",
+            type(exc).__name__,
+            exc,
+            exc_info=log.isEnabledFor(logging.DEBUG),
+        )
 
 
 def _stderr(message: str) -> None:
@@ -64,8 +68,13 @@ def _stderr(message: str) -> None:
 def serve(options: ServeOptions) -> int:
     """Run ``serve``/``launch`` with ``options``; the exit code."""
     settings = ServerSettings(
-        options.server, options.bind, options.port, options.urlroot,
-        options.workers, options.threads, options.debug,
+        options.server,
+        options.bind,
+        options.port,
+        options.urlroot,
+        options.workers,
+        options.threads,
+        options.debug,
     )
     settings.validate()
     if options.reload and options.server == "gunicorn":
@@ -80,8 +89,12 @@ def serve(options: ServeOptions) -> int:
 
         def launch(logger: logging.Logger) -> tuple[Any, int]:
             return tincan_core.launch(
-                root, options.urlroot, not settings.single_threaded,
-                logger=logger, encoding=options.encoding, static=options.static,
+                root,
+                options.urlroot,
+                not settings.single_threaded,
+                logger=logger,
+                encoding=options.encoding,
+                static=options.static,
             )
 
         initial = snapshot(root, static=options.static) if options.reload else {}
@@ -108,8 +121,13 @@ def serve(options: ServeOptions) -> int:
             level = logging.DEBUG if options.debug else logging.WARNING
             quiet = plain_logger("tincan.reload", level, log.handlers[0])
             reloader = Reloader(
-                wsgi_app, root, lambda: launch(quiet), static=options.static,
-                initial=initial, report=_stderr, keep_broken=options.force,
+                wsgi_app,
+                root,
+                lambda: launch(quiet),
+                static=options.static,
+                initial=initial,
+                report=_stderr,
+                keep_broken=options.force,
             )
             reloader.start()
 
