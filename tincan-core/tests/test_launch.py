@@ -130,19 +130,26 @@ def test_fsroot_defaults_to_the_current_directory(
 
 
 def test_relative_fsroot(
-    make_webapp: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+    make_webapp: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+    new_logger: Callable[..., Any],
+    clean_sys_path: None,
 ) -> None:
     root = make_webapp(
         {
             "a.pspx": "<p>a</p>",
             "WEB-INF/tlib/l.pt": "<b metal:define-macro='m'>L</b>",
             "b.pspx": "#load <l.pt>\n<i metal:use-macro='l.macros.m'/>",
+            "bad.pspx": "#bogus\n",
         }
     )
     monkeypatch.chdir(root.parent)
-    app, errors = launch(root.name)
-    assert errors == 0
+    logger, capture = new_logger()
+    app, errors = launch(root.name, logger=logger)
+    assert errors == 1
+    assert capture.errors() == [f"{root / 'bad.pspx'}:1: unknown directive #bogus"]
     assert app is not None
+    assert app.config["tincan.fsroot"] == str(root)
     monkeypatch.chdir("/")
     with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://t") as client:
         assert client.get("/a.pspx").text == "<p>a</p>"

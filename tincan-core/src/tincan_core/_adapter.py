@@ -28,7 +28,9 @@ class ChameleonTemplate(bottle.BaseTemplate):  # type: ignore[misc]
                 source = f.read()
         if isinstance(source, bytes):
             source = source.decode(self.encoding).removeprefix("\ufeff")
-        self.tpl = PageTemplate(source, filename=self.filename or "<string>", **options)
+        # Chameleon's typed config does not list ``filename``, which it accepts.
+        config: dict[str, Any] = {"filename": self.filename or "<string>", **options}
+        self.tpl = PageTemplate(source, **config)
 
     def render(self, *args: dict[str, Any], **kwargs: Any) -> str:
         variables = dict(self.defaults)

@@ -109,7 +109,9 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
         self.endpoints: dict[str, Endpoint] = {}  # forward table, hidden pages included
         self.route_info: list[RouteInfo] = []
 
-    def add_literal_route(self, path: str, methods: tuple[str, ...], callback: Callable[[], Any]) -> None:
+    def add_literal_route(
+        self, path: str, methods: tuple[str, ...], callback: Callable[[], Any]
+    ) -> None:
         """Route ``path`` exactly as written to ``callback`` for each method."""
         for method in methods:
             route = bottle.Route(self, path, method, callback)
@@ -153,6 +155,6 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
         """The page for codes without an error page: the status, nothing from inside."""
         status = html.escape(res.status_line)
         return (
-            "<!DOCTYPE html>\n<html><head><title>{0}</title></head>"
-            "<body><h1>{0}</h1></body></html>\n".format(status)
+            f"<!DOCTYPE html>\n<html><head><title>{status}</title></head>"
+            f"<body><h1>{status}</h1></body></html>\n"
         )

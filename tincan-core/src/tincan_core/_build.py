@@ -148,7 +148,8 @@ class Builder:
             return resolve_webapp_path(relpath, path)
         except TinCanError as exc:
             line = dict(header.lines).get(directive)
-            raise TinCanError(f"#{directive}: {exc.message}", self.display(relpath), line) from None
+            message = f"#{directive}: {exc.message}"
+            raise TinCanError(message, self.display(relpath), line) from None
 
     # -- forwards ----------------------------------------------------------------------
     def forward_target(self, relpath: str, header: ParsedHeader) -> str:
@@ -225,7 +226,8 @@ class Builder:
             try:
                 path = resolve_webapp_path(relpath, base)
             except TinCanError as exc:
-                raise TinCanError(f"#load: {exc.message}", self.display(relpath), load.line) from None
+                message = f"#load: {exc.message}"
+                raise TinCanError(message, self.display(relpath), load.line) from None
             loads.append((load.var, path, load.line))
         return loads
 
@@ -285,7 +287,9 @@ class Builder:
         assert target_header is not None
         base: type[BasePage] = ErrorPage if header.errors is not None else Page
         template = self.build_template(self.template_source(target), self.display(target))
-        loads = {var: self.macro(path, target, line) for var, path, line in self.load_sources(target)}
+        loads = {
+            var: self.macro(path, target, line) for var, path, line in self.load_sources(target)
+        }
         return CompiledPage(
             relpath=relpath,
             target=target,
@@ -407,7 +411,9 @@ class Builder:
             if name in INDEX_NAMES and not (relpath in pages and pages[relpath].header.hidden):
                 by_dir.setdefault(directory, []).append(relpath)
         for directory in sorted(by_dir):
-            candidates = sorted(by_dir[directory], key=lambda r: INDEX_NAMES.index(r.rpartition("/")[2]))
+            candidates = sorted(
+                by_dir[directory], key=lambda r: INDEX_NAMES.index(r.rpartition("/")[2])
+            )
             chosen = candidates[0]
             for shadowed in candidates[1:]:
                 self.log.info("index %s is shadowed by %s", shadowed, chosen)

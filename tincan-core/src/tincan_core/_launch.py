@@ -73,7 +73,9 @@ def launch(
     ``static=True`` also routes the webapp's static files.
     """
     log = logger if logger is not None else _silent_logger()
-    root = os.fspath(fsroot) if fsroot is not None else os.getcwd()
+    # Absolute from here on: file names in errors, templates and code-behind must
+    # not depend on the working directory, which a server may change after launch.
+    root = os.path.abspath(os.fspath(fsroot) if fsroot is not None else os.getcwd())
     try:
         prefix = normalize_urlroot(urlroot)
     except TinCanError as exc:
@@ -88,7 +90,7 @@ def launch(
     app = TinCan(logger=log)
     app.config.update(
         {
-            "tincan.fsroot": os.path.abspath(root),
+            "tincan.fsroot": root,
             "tincan.urlroot": prefix + "/",
             "tincan.logger": log,
             "tincan.encoding": encoding,

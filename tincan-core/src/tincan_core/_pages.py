@@ -25,13 +25,12 @@ def _class_export_names(cls: type[BasePage]) -> tuple[str, ...]:
         for name in dir(cls):
             if name.startswith("_") or name in hidden:
                 continue
-            if isinstance(inspect.getattr_static(cls, name), property):
-                kept.append(name)
-            elif not callable(getattr(cls, name)):
+            static = inspect.getattr_static(cls, name)
+            if isinstance(static, property) or not callable(getattr(cls, name)):
                 kept.append(name)
         names = tuple(kept)
         setattr(cls, _NAMES_ATTR, names)
-    return names  # type: ignore[no-any-return]
+    return names
 
 
 class BasePage:

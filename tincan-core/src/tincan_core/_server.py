@@ -19,7 +19,7 @@ __all__ = ["ThreadedWSGIServer", "make_server", "serve_in_thread"]
 class _RequestHandler(WSGIRequestHandler):
     server: ThreadedWSGIServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:  # the stdlib's signature
         logger = self.server.access_logger
         if logger is not None:
             logger.info("%s - %s", self.address_string(), format % args)
@@ -33,6 +33,9 @@ class ThreadedWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default listen backlog of 5 makes the kernel reset connections
+    # as soon as a few dozen clients connect at once.
+    request_queue_size = 128
     access_logger: logging.Logger | None = None
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -47,7 +50,11 @@ class _ThreadedWSGIServer6(ThreadedWSGIServer):
 
 
 def make_server(
-    app: Any, host: str = "127.0.0.1", port: int = 0, *, access_logger: logging.Logger | None = None
+    app: Any,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    access_logger: logging.Logger | None = None,
 ) -> ThreadedWSGIServer:
     """Bind a threaded server for ``app`` on ``host:port`` (port 0: a free one).
 
