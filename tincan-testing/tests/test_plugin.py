@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import textwrap
 from pathlib import Path
@@ -22,6 +23,15 @@ def write_webapp(directory: Path, files: dict[str, str]) -> Path:
         path.write_text(text)
     (directory / "WEB-INF").mkdir(exist_ok=True)
     return directory
+
+
+def test_the_readme_first_test_passes_as_written(pytester: pytest.Pytester) -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    first = re.search(r"## Your first test\n\n```python\n(.*?)```", readme, re.DOTALL)
+    assert first is not None
+    assert len(first.group(1).splitlines()) < 20
+    pytester.makepyfile(first.group(1))
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
 def test_a_users_first_test_passes(pytester: pytest.Pytester) -> None:
