@@ -9,13 +9,13 @@ from typing import Any
 
 import tincan_core
 
-from ._errors import EXIT_FAILURE, EXIT_OK, CommandError
+from ._errors import EXIT_FAILURE, EXIT_OK, CommandError, UsageError
 from ._options import check_encoding, check_webapp
 from ._output import command_logger, plain_logger
 from ._reload import Reloader, SwappableApp, snapshot
 from ._servers import ServerSettings, run_server
 
-__all__ = ["ServeOptions", "serve", "write_compile_caches"]
+__all__ = ["ServeOptions", "serve", "server_settings", "write_compile_caches"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +65,8 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def serve(options: ServeOptions) -> int:
-    """Run ``serve``/``launch`` with ``options``; the exit code."""
+def server_settings(options: ServeOptions) -> ServerSettings:
+    """The server part of ``options``, checked for combinations that cannot work."""
     settings = ServerSettings(
         options.server,
         options.bind,
@@ -78,14 +78,25 @@ def serve(options: ServeOptions) -> int:
     )
     settings.validate()
     if options.reload and options.server == "gunicorn":
-        from ._errors import UsageError
-
+        # Each worker process holds its own copy of the app: a swap in one reaches no other.
         raise UsageError("--reload works with the builtin and waitress servers, not gunicorn")
+    return settings
+
+
+def report_errors(errors: int, *, force: bool) -> bool:
+    """Print the launch verdict; whether to go on serving."""
+    if not errors:
+        return True
+    _stderr(f"{errors} error(s) detected, " + ("continuing" if force else "aborting"))
+    return force
+
+
+def serve(options: ServeOptions) -> int:
+    """Run ``serve``/``launch`` with ``options``; the exit code."""
+    settings = server_settings(options)
     check_encoding(options.encoding)
     root = check_webapp(options.fsroot)
     with command_logger("tincan", debug=options.debug) as log:
-        if options.compile:
-            write_compile_caches(root, options.encoding, log)
 
         def launch(logger: logging.Logger) -> tuple[Any, int]:
             return tincan_core.launch(
@@ -97,19 +108,18 @@ def serve(options: ServeOptions) -> int:
                 static=options.static,
             )
 
+        if options.compile:
+            write_compile_caches(root, options.encoding, log)
+            _, errors = launch(log)
+            if report_errors(errors, force=False):
+                _stderr("0 error(s) detected")
+                return EXIT_OK
+            return EXIT_FAILURE
+
         initial = snapshot(root, static=options.static) if options.reload else {}
         app, errors = launch(log)
-        if options.compile:
-            if errors:
-                _stderr(f"{errors} error(s) detected, aborting")
-                return EXIT_FAILURE
-            _stderr("0 error(s) detected")
-            return EXIT_OK
-        if errors:
-            if not options.force:
-                _stderr(f"{errors} error(s) detected, aborting")
-                return EXIT_FAILURE
-            _stderr(f"{errors} error(s) detected, continuing")
+        if not report_errors(errors, force=options.force):
+            return EXIT_FAILURE
         if app is None:
             raise CommandError(f"{root}: nothing to serve, the webapp did not launch")
 
