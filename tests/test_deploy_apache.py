@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Iterator
@@ -235,6 +236,16 @@ def apache_two_directories(apache2ctl: str, request: pytest.FixtureRequest) -> I
         shutil.rmtree(base, ignore_errors=True)
 
 
+def source_marker(path: Path) -> bytes:
+    """Bytes that appear in a response only if the file's source is shown: a page's
+    first header line (its body is meant to be rendered), else the file's start."""
+    data = path.read_bytes().strip()
+    if path.suffix == ".pspx":
+        first = data.splitlines()[0] if data else b""
+        return first if first.startswith(b"#") else b""
+    return data[:60]
+
+
 def fetch(port: int, path: str) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -280,12 +291,105 @@ def test_apache_never_shows_a_private_file(apache_two_directories: Running) -> N
     ]
     leaks = []
     for path in sources:
-        secret = path.read_bytes().strip()[:60]
-        if len(secret) < 20:
+        secret = source_marker(path)
+        if len(secret) < 12:
             continue
         plain = quote(r.urlroot.rstrip("/") + "/" + path.relative_to(r.webapp).as_posix())
         variants = [plain, plain.upper(), plain.replace(".", "%2e"), plain.replace("/", "//")]
         variants += [plain + ".", "/static/..%2f" + plain[1:], plain.replace("WEB-INF", "web-inf")]
+        for url in variants:
+            status, body = fetch(r.apache_port, url)
+            if secret in body:
+                leaks.append(f"{url} -> {status}")
+    assert not leaks, "\n".join(leaks)
+
+
+def system_python_matches() -> bool:
+    """mod_wsgi embeds Debian's Python; it can import our packages only if it is
+    the same minor version as the interpreter running the tests."""
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return bool(list(Path("/usr/lib").glob(f"*/libpython{version}.so*")))
+
+
+@pytest.fixture(scope="module")
+def apache_single_directory(apache2ctl: str) -> Iterator[Running]:
+    if not system_python_matches():
+        pytest.skip("mod_wsgi's Python is not the version running the tests")
+    urlroot = "/"
+    base = readable_tempdir()
+    webapp = copy_demo(base / "webapp")
+    app, _ = tincan.launch(webapp, urlroot, static=True)  # compiles: the server only reads
+    assert app is not None
+    (base / "webapp-wsgi").mkdir()
+    (base / "webapp-wsgi" / "app.wsgi").write_text(server_config("wsgi", "--webapp", str(webapp)))
+    port = free_port()
+    site = base / "site.conf"
+    site_packages = sysconfig.get_paths()["purelib"]
+    site.write_text(server_config(
+        "apache", "--single-directory", "--webapp", str(webapp), "--urlroot", urlroot,
+        "--listen", f"127.0.0.1:{port}", "--python-path", site_packages,
+    ))  # fmt: skip
+    conf = main_config(base, site)
+    subprocess.run(["chmod", "-R", "a+rX", str(base)], check=True)
+    out = base / "apache.out"
+    apache = subprocess.Popen(
+        [shutil.which("apache2", path=SBIN_PATH) or "apache2", "-f", str(conf), "-DFOREGROUND"],
+        stdout=out.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    reference = make_server(app, "127.0.0.1", 0)
+    serve_in_thread(reference)
+    try:
+        wait_for_port(port, apache, out)
+        yield Running(urlroot, webapp, port, reference.server_address[1])
+    finally:
+        reference.shutdown()
+        reference.server_close()
+        apache.send_signal(signal.SIGTERM)
+        try:
+            apache.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            apache.kill()
+            apache.wait()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_mod_wsgi_single_directory_answers_as_launch_static(
+    apache_single_directory: Running,
+) -> None:
+    r = apache_single_directory
+    app, _ = tincan.launch(r.webapp, r.urlroot, static=True)
+    assert app is not None
+    routes = {info.path: info for info in app.route_info}
+    urls = {path for path, info in routes.items() if info.kind in ("page", "index", "static")}
+    urls |= {"/no-such-page.pspx"}
+    mismatches = []
+    for url in sorted(urls):
+        quoted = quote(url, safe="/?=&")
+        ref_status, ref_body = fetch(r.reference_port, quoted)
+        status, body = fetch(r.apache_port, quoted)
+        info = routes.get(url)
+        if info and info.kind == "index" and not url.endswith("/") and info.file.endswith(".html"):
+            assert status == 301  # Apache adds the slash to a static directory (DirectorySlash)
+            continue
+        if status != ref_status or not same_page(body, ref_body):
+            mismatches.append(f"{url}: {status} through Apache, {ref_status} in TinCan")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_mod_wsgi_single_directory_never_shows_a_private_file(
+    apache_single_directory: Running,
+) -> None:
+    r = apache_single_directory
+    leaks = []
+    for path in r.webapp.rglob("*"):
+        if not path.is_file() or path.suffix not in (".py", ".pt", ".pspx", ".bin"):
+            continue
+        secret = source_marker(path)
+        if len(secret) < 12:
+            continue
+        plain = quote("/" + path.relative_to(r.webapp).as_posix())
+        variants = [plain, plain.upper(), plain.replace(".", "%2e"), plain.replace("/", "//")]
+        variants += [plain + ".", plain.replace("WEB-INF", "web-inf"), plain + "%00"]
         for url in variants:
             status, body = fetch(r.apache_port, url)
             if secret in body:

@@ -111,7 +111,8 @@ def _single_directory(site: Site) -> str:
     prefix = site.prefix
     root_re = pcre_escape(prefix)
     webapp = (site.webapp or "/var/www/webapp").rstrip("/")
-    script = f"{webapp}-wsgi/wsgi.py"
+    # Not a .py name: the script's directory is outside the tree, and .py files are refused.
+    script = f"{webapp}-wsgi/app.wsgi"
     out: list[str] = []
     _head(
         site,
@@ -123,9 +124,14 @@ def _single_directory(site: Site) -> str:
     add(f"    # The WSGI script: tincan server-config wsgi --webapp {webapp} > {script}")
     add("    # Run 'tincan compile' after every update, so no page is compiled by the server.")
     group = "tincan-" + (urlsplit("//" + (site.server_name or "webapp")).hostname or "webapp")
+    python = ""
+    if site.python_home:
+        python += f" python-home={_quote(site.python_home)}"
+    if site.python_path:
+        python += f" python-path={_quote(site.python_path)}"
     add(
         f"    WSGIDaemonProcess {group} processes={site.processes} threads=1 "
-        "display-name=%{GROUP}"
+        f"display-name=%{{GROUP}}{python}"
     )
     add(f"    WSGIProcessGroup {group}")
     add("    WSGIApplicationGroup %{GLOBAL}")
@@ -142,19 +148,33 @@ def _single_directory(site: Site) -> str:
     add("        AllowOverride None")
     add("        Require all granted")
     add("        DirectoryIndex index.pspx index.html index.htm")
+    add('        <FilesMatch "(?i)\\.(py|pyc|pyo|pt)$|^\\.">')
+    add("            Require all denied")
+    add("        </FilesMatch>")
     add("    </Directory>")
     add(f'    <DirectoryMatch "^{pcre_escape(webapp)}/(.*/)?(?i:WEB-INF|__pycache__)(/|$)">')
     add("        Require all denied")
     add("    </DirectoryMatch>")
-    add('    <FilesMatch "(?i)\\.(py|pyc|pyo|pt)$|^\\.">')
-    add("        Require all denied")
-    add("    </FilesMatch>")
     add("")
     _deny_rules(out)
     add('    RewriteRule "\\.(py|pyc|pyo|pt)$" - [NC,R=404]')
     add("    # Only .pspx URLs go to the WSGI script (directory URLs reach it through")
     add("    # DirectoryIndex); Apache serves everything else from the tree.")
-    add(f'    RewriteRule "^({root_re}/.*\\.pspx)$" "{WSGI_MOUNT}$1" [PT,L]')
+    add("    # A missing page gets the application's 404 page; DirectoryIndex's look-ups")
+    add("    # (subrequests) only find pages that exist.")
+    add('    RewriteCond "%{IS_SUBREQ}" false [OR]')
+    add(f'    RewriteCond "{webapp}/$1" -f')
+    add(f'    RewriteRule "^{root_re}/(.*\\.pspx)$" "{WSGI_MOUNT}{prefix}/$1" [PT,L]')
     add('    RewriteRule "\\.pspx$" - [NC,R=404]')
+    if site.page_dirs:
+        add("    # Directory URLs whose index is a page, with or without the slash, as in TinCan.")
+        for reldir in site.page_dirs:
+            if reldir:
+                pattern = f"^{root_re}/({pcre_escape(reldir)}/?)$"
+                add(f'    RewriteRule "{pattern}" "{WSGI_MOUNT}{prefix}/$1" [PT,L]')
+            else:
+                add(f'    RewriteRule "^{root_re}/$" "{WSGI_MOUNT}{prefix}/" [PT,L]')
+                if prefix:
+                    add(f'    RewriteRule "^{root_re}$" "{WSGI_MOUNT}{prefix}" [PT,L]')
     add("</VirtualHost>")
     return "\n".join(out) + "\n"

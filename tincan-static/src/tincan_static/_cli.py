@@ -189,6 +189,18 @@ def _server_config_parser(prog: str) -> argparse.ArgumentParser:
         metavar="N",
         help="mod_wsgi daemon processes (--single-directory; default 2)",
     )
+    parser.add_argument(
+        "--python-home",
+        default="",
+        metavar="DIR",
+        help="mod_wsgi (--single-directory): the virtual environment TinCan is installed in",
+    )
+    parser.add_argument(
+        "--python-path",
+        default="",
+        metavar="DIR",
+        help="mod_wsgi (--single-directory): an extra import directory",
+    )
     return parser
 
 
@@ -230,6 +242,8 @@ def main_server_config(argv: list[str] | None = None, prog: str = "tincan server
             encoding=args.encoding,
             gzip_static=args.gzip_static,
             processes=args.processes,
+            python_home=os.path.abspath(args.python_home) if args.python_home else "",
+            python_path=os.path.abspath(args.python_path) if args.python_path else "",
         )
     except SiteError as exc:
         return usage(str(exc))

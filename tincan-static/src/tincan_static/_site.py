@@ -41,6 +41,8 @@ class Site:
     encoding: str = "utf-8"
     gzip_static: bool = False
     processes: int = 2
+    python_home: str = ""  # mod_wsgi: the virtual environment TinCan is installed in
+    python_path: str = ""  # mod_wsgi: extra import directory (e.g. a site-packages)
 
     def __post_init__(self) -> None:
         if not self.urlroot.startswith("/"):
@@ -54,7 +56,12 @@ class Site:
             or parts.path not in ("", "/")
         ):
             raise SiteError(f"--app-url {self.app_url!r} must look like http://HOST:PORT")
-        for name, value in (("static directory", self.static_dir), ("webapp", self.webapp)):
+        for name, value in (
+            ("static directory", self.static_dir),
+            ("webapp", self.webapp),
+            ("python home", self.python_home),
+            ("python path", self.python_path),
+        ):
             if value and not os.path.isabs(value):
                 raise SiteError(f"the {name} must be an absolute path, not {value!r}")
             if any(ch in value for ch in '"\\\n\r'):
