@@ -56,10 +56,10 @@ def _webapp_logger(root: Path) -> tuple[logging.Logger, _ListHandler]:
 
 
 def _checked_relpath(relpath: str) -> str:
-    parts = relpath.replace("\\", "/").split("/")
-    if relpath.startswith("/") or any(p in ("", ".", "..") for p in parts):
+    parts = relpath.split("/")
+    if any(p in ("", ".", "..") for p in parts):
         raise ValueError(f"webapp file names are relative paths without . or ..: {relpath!r}")
-    return "/".join(parts)
+    return relpath
 
 
 def write_webapp(
