@@ -39,7 +39,16 @@ def apache_outcome(config: str, uri: str) -> str:
     lines = config.splitlines()
     for index, line in enumerate(lines):
         rule = re.match(r'\s*RewriteRule "([^"]+)" (\S+) \[([^\]]+)\]', line)
-        if not rule or lines[index - 1].strip().startswith("RewriteCond"):
+        if not rule:
+            continue
+        conditions = []
+        back = index - 1
+        while lines[back].strip().startswith("RewriteCond"):
+            conditions.append(lines[back])
+            back -= 1
+        # A rule with conditions applies to every (main) request only when one of its
+        # ORed conditions is "not a subrequest".
+        if conditions and not any('IS_SUBREQ}" false [OR]' in c for c in conditions):
             continue
         flags = re.IGNORECASE if "NC" in rule.group(3).split(",") else 0
         pattern = rule.group(1).replace("(?i:", "(?:")
@@ -167,7 +176,8 @@ def test_apache_single_directory_follows_the_deployment_rules() -> None:
     assert "DirectoryIndex index.pspx index.html index.htm" in config
     assert '<DirectoryMatch "^/srv/webapp/(.*/)?(?i:WEB-INF|__pycache__)(/|$)">' in config
     assert '<FilesMatch "(?i)\\.(py|pyc|pyo|pt)$|^\\.">' in config
-    assert 'RewriteRule "^(/app/.*\\.pspx)$" "/.tincan-wsgi$1" [PT,L]' in config
+    assert 'RewriteRule "^/app/(.*\\.pspx)$" "/.tincan-wsgi/app/$1" [PT,L]' in config
+    assert 'RewriteCond "/srv/webapp/$1" -f' in config
     assert 'Alias "/app/" "/srv/webapp/"' in config
     assert "WSGIDaemonProcess" in config and "threads=1" in config
 
