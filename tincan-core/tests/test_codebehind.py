@@ -138,6 +138,15 @@ def test_error_inside_a_lib_module_points_at_the_import(launch_webapp: Callable[
     assert errors[1].startswith(f"{webapp.root / 'b.py'}:3: code-behind failed to load: KeyError")
 
 
+def test_multi_line_exception_text_is_logged_on_one_line(
+    launch_webapp: Callable[..., Any],
+) -> None:
+    webapp = launch_webapp({"p.pspx": SHOW, "p.py": "raise ValueError('first\\n  second\\n')\n"})
+    assert first_error(webapp) == (
+        f"{webapp.root / 'p.py'}:1: code-behind failed to load: ValueError: first second"
+    )
+
+
 def test_sys_exit_at_import_is_an_error_not_an_exit(launch_webapp: Callable[..., Any]) -> None:
     webapp = launch_webapp({"p.pspx": SHOW, "p.py": "import sys\nsys.exit(3)\n", "q.pspx": "q"})
     assert webapp.errors == 1

@@ -104,11 +104,14 @@ class Builder:
         return os.path.normpath(os.path.join(self.root, relpath))
 
     def error(self, exc: TinCanError) -> None:
+        """Count and log one problem: one line (an exception text may have several),
+        with the traceback when the logger is at DEBUG."""
         self.errors += 1
-        self.messages.append(str(exc))
+        message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        self.messages.append(message)
         cause = exc.__cause__ or exc
         debug = self.log.isEnabledFor(logging.DEBUG)
-        self.log.error("%s", exc, exc_info=cause if debug else None)
+        self.log.error("%s", message, exc_info=cause if debug else None)
 
     # -- reading -----------------------------------------------------------------------
     def read_text(self, relpath: str) -> str:
