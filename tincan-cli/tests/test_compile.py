@@ -109,3 +109,14 @@ def test_progress_line_overwrites_itself() -> None:
 def test_not_a_webapp(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = compile_(capsys, str(tmp_path))
     assert (code, err) == (1, f"tincan compile: {tmp_path}: not a webapp (no WEB-INF directory)\n")
+
+
+def test_debug_shows_tracebacks(capsys: pytest.CaptureFixture[str], make_webapp: Any) -> None:
+    root = make_webapp({"index.pspx": "<p>x</p>\n", "index.py": "1 / 0\n"})
+    code, _, err = compile_(capsys, str(root))
+    assert code == 1
+    failure = "code-behind failed to load: ZeroDivisionError: division by zero"
+    assert err == f"{root / 'index.py'}:1: {failure}\n"
+    code, _, err = compile_(capsys, "-d", str(root))
+    assert code == 1
+    assert "Traceback" in err and "ZeroDivisionError" in err

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import tincan_core
+from hypothesis import given
+from hypothesis import strategies as st
 from tincan_cli import main
 from tincan_cli._compat import launch_main
+from tincan_cli._options import port_number, urlroot_path
 
 
 def run(
@@ -222,3 +227,41 @@ def test_unexpected_error_with_debug_shows_the_traceback(
     assert code == 1
     assert "Traceback (most recent call last)" in err
     assert "RuntimeError: boom" in err
+
+
+# -- optional servers and argument types ---------------------------------------------------------
+@pytest.mark.parametrize(
+    ("server", "module"), [("waitress", "waitress"), ("gunicorn", "gunicorn.app.base")]
+)
+def test_missing_server_package_names_the_extra(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    basic_webapp: Path,
+    server: str,
+    module: str,
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # makes the import fail
+    code, out, err = run(capsys, ["serve", "--server", server, str(basic_webapp)])
+    assert code == 1
+    assert err.splitlines()[-1] == (
+        f'tincan serve: the {server} server is not installed: pip install "tincan-cli[{server}]"'
+    )
+    assert "Serving" not in out
+
+
+@given(st.integers(-(10**6), 10**6))
+def test_port_numbers_are_0_to_65535(number: int) -> None:
+    if 0 <= number <= 65535:
+        assert port_number(str(number)) == number
+    else:
+        with pytest.raises(argparse.ArgumentTypeError):
+            port_number(str(number))
+
+
+@given(st.text())
+def test_urlroot_must_be_absolute(text: str) -> None:
+    if text.startswith("/"):
+        assert urlroot_path(text) == text
+    else:
+        with pytest.raises(argparse.ArgumentTypeError):
+            urlroot_path(text)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TextIO
 
-import tincan_core
+from tincan_core import CompileReport, compile_webapp
 
-from ._errors import EXIT_FAILURE, EXIT_OK, CommandError
+from ._errors import EXIT_FAILURE, EXIT_OK
 from ._options import check_encoding, check_webapp, stderr_is_terminal
 from ._output import command_logger
 
@@ -39,7 +38,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
-def summary_line(report: Any) -> str:
+def summary_line(report: CompileReport) -> str:
     return (
         f"{_plural(report.pages, 'page')}: {report.templates_compiled} template(s) compiled, "
         f"{report.templates_cached} cached, {report.code_behind} code-behind module(s), "
@@ -50,9 +49,6 @@ def summary_line(report: Any) -> str:
 def compile_command(
     fsroot: str, encoding: str, jobs: int | None, *, quiet: bool, debug: bool
 ) -> int:
-    compile_webapp: Callable[..., Any] | None = getattr(tincan_core, "compile_webapp", None)
-    if compile_webapp is None:
-        raise CommandError("the installed tincan-core cannot compile ahead of time; upgrade it")
     check_encoding(encoding)
     root = check_webapp(fsroot)
     progress = ProgressLine(sys.stderr) if stderr_is_terminal() and not quiet else None
@@ -68,8 +64,9 @@ def compile_command(
         finally:
             if progress is not None:
                 progress.clear()
-    for error in report.errors:
-        print(error, file=sys.stderr)
+    if not debug:  # with --debug the logger has shown them already, with tracebacks
+        for error in report.errors:
+            print(error, file=sys.stderr)
     if not quiet:
         print(summary_line(report))
     return EXIT_FAILURE if report.errors else EXIT_OK

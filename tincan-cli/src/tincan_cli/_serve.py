@@ -40,25 +40,13 @@ class ServeOptions:
         return cls(**{name: values[name] for name in cls.__slots__ if name in values})
 
 
-def write_compile_caches(fsroot: str, encoding: str, log: logging.Logger) -> None:
+def write_compile_caches(fsroot: str, encoding: str) -> None:
     """Compile every template and code-behind into the caches, using every core.
 
-    The launch that follows reads them back and reports the errors, so the
-    compiler's own report is not repeated here.
+    The launch that follows reads them back and reports every error, so the
+    compiler's own report is not repeated.
     """
-    compile_webapp = getattr(tincan_core, "compile_webapp", None)
-    if compile_webapp is None:
-        log.debug("this tincan-core has no compile_webapp; the launch writes the caches")
-        return
-    try:
-        compile_webapp(fsroot, encoding=encoding)
-    except Exception as exc:
-        log.warning(
-            "could not write the compile caches: %s: %s",
-            type(exc).__name__,
-            exc,
-            exc_info=log.isEnabledFor(logging.DEBUG),
-        )
+    tincan_core.compile_webapp(fsroot, encoding=encoding)
 
 
 def _stderr(message: str) -> None:
@@ -109,7 +97,7 @@ def serve(options: ServeOptions) -> int:
             )
 
         if options.compile:
-            write_compile_caches(root, options.encoding, log)
+            write_compile_caches(root, options.encoding)
             _, errors = launch(log)
             if report_errors(errors, force=False):
                 _stderr("0 error(s) detected")

@@ -84,8 +84,8 @@ def _stop_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _cannot_listen(host: str, port: int, exc: OSError) -> CommandError:
-    reason = exc.strerror or str(exc)
+def _cannot_listen(host: str, port: int, exc: Exception) -> CommandError:
+    reason = getattr(exc, "strerror", None) or str(exc)
     return CommandError(f"cannot listen on {host}:{port}: {reason}")
 
 
@@ -117,7 +117,7 @@ def run_waitress(app: Any, settings: ServerSettings, announce: Announce) -> int:
         server = waitress.create_server(
             app, host=settings.host, port=settings.port, threads=threads, ident="tincan"
         )
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # waitress: ValueError for a name it cannot resolve
         raise _cannot_listen(settings.host, settings.port, exc) from None
     listening = getattr(server, "effective_listen", None)
     if listening is None:
