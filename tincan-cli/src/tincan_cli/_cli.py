@@ -30,6 +30,17 @@ TinCan: a directory tree of .pspx pages is a web application.
 Run 'tincan COMMAND --help' for the options of a command."""
 
 
+EXIT_STATUS = """
+
+exit status: 0 when stopped with Ctrl-C or SIGTERM (or --compile found no errors), 1 on \
+launch errors and other failures, 2 on bad usage."""
+
+
+def examples(*commands: str) -> str:
+    """An epilog listing example command lines (kept as written by the help formatter)."""
+    return "examples:\n" + "\n".join(f"  {command}" for command in commands)
+
+
 def _add_serve_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "serve",
@@ -37,6 +48,13 @@ def _add_serve_parser(commands: Any) -> None:
         description="Launch the webapp in DIR and serve it over HTTP. Routes are logged to "
         "stderr as they are created; launch errors stop the command unless --force is given.",
         formatter_class=FORMATTER,
+        epilog=examples(
+            "tincan serve --static mysite",
+            "tincan serve -b 0.0.0.0 -p 8000 mysite /shop",
+            "tincan serve --reload --static mysite",
+            "tincan serve --server gunicorn --workers 4 -b 127.0.0.1 mysite",
+        )
+        + EXIT_STATUS,
     )
     add_webapp_arguments(parser, dir_name="DIR")
     add_serve_options(parser)
@@ -79,6 +97,7 @@ def _add_compile_parser(commands: Any) -> None:
         "the webapp in DIR into the caches, so later launches compile nothing and write "
         "nothing into the tree. Errors are listed as file:line: message; exit 1 if any.",
         formatter_class=FORMATTER,
+        epilog=examples("tincan compile mysite", "tincan compile -q -j 2 mysite"),
     )
     parser.add_argument("fsroot", metavar="DIR", help="the webapp directory")
     add_encoding_option(parser)
@@ -104,6 +123,7 @@ def _add_routes_parser(commands: Any) -> None:
         "hidden pages and error pages. Exit 1, with the errors on stderr, if the launch "
         "has errors.",
         formatter_class=FORMATTER,
+        epilog=examples("tincan routes --static mysite", "tincan routes --json mysite /shop"),
     )
     add_webapp_arguments(parser, dir_name="DIR")
     parser.add_argument("-s", "--static", action="store_true", help="include static file routes")
@@ -120,6 +140,7 @@ def _add_new_parser(commands: Any) -> None:
         "module in WEB-INF/lib, an index page with code-behind, an error page, a stylesheet "
         "and a test file. DIR must not exist or be empty.",
         formatter_class=FORMATTER,
+        epilog=examples("tincan new mysite", "tincan serve --static --reload mysite"),
     )
     parser.add_argument("fsroot", metavar="DIR", help="directory to create the webapp in")
     add_debug_option(parser, subcommand=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from ._cli import parse_or_exit_code, run_command
+from ._cli import EXIT_STATUS, examples, parse_or_exit_code, run_command
 from ._forward import forward
 from ._options import FORMATTER, ArgumentParser, add_serve_options, add_webapp_arguments
 
@@ -19,6 +19,10 @@ def build_launch_parser() -> ArgumentParser:
         "multithreaded server. Routes are logged to stderr as they are created; launch "
         "errors stop the command unless --force is given. Same as 'tincan serve'.",
         formatter_class=FORMATTER,
+        epilog=examples(
+            "launch -s mysite", "launch -b 0.0.0.0 -p 8000 mysite /shop", "launch -c mysite"
+        )
+        + EXIT_STATUS,
     )
     add_webapp_arguments(parser)
     add_serve_options(parser)

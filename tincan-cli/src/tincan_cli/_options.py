@@ -42,7 +42,7 @@ class _HelpFormatter(argparse.HelpFormatter):
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         blocks = []
         for block in text.split("\n\n"):
-            if block.startswith(" "):
+            if any(line.startswith(" ") for line in block.splitlines()):
                 blocks.append("\n".join(indent + line for line in block.splitlines()))
             else:
                 blocks.append(super()._fill_text(block, width, indent))
