@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -244,3 +245,24 @@ def test_launch_logs_scan_warnings_and_still_serves(
         "gone.pspx: skipped, dangling symlink",
         "out.txt: skipped, symlink leads outside the webapp",
     ]
+
+
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="the file system enforces UTF-8")
+def test_names_that_are_not_utf8_are_skipped_with_a_printable_warning(
+    make_webapp: Callable[..., Path],
+) -> None:
+    root = make_webapp({"ok.txt": "", "dir/x.txt": ""})
+    for name in (b"bad\xff.txt", b"p\xfe.pspx", b"dir/\xe9t\xe9.txt"):
+        with open(os.path.join(os.fsencode(root), name), "wb") as f:
+            f.write(b"<p>x</p>")
+    os.mkdir(os.path.join(os.fsencode(root), b"sub\xff"))
+    inventory = scan_tree(str(root))
+    assert [f.relpath for f in inventory.files] == ["dir/x.txt", "ok.txt"]
+    assert sorted(inventory.warnings) == [
+        "bad\\xff.txt: skipped, the name is not valid UTF-8",
+        "dir/\\xe9t\\xe9.txt: skipped, the name is not valid UTF-8",
+        "p\\xfe.pspx: skipped, the name is not valid UTF-8",
+        "sub\\xff: skipped, the name is not valid UTF-8",
+    ]
+    for warning in inventory.warnings:
+        warning.encode("utf-8")  # loggable by any handler

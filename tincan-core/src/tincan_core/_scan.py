@@ -58,6 +58,23 @@ def _leads_to_hidden(root: str, link_relpath: str, path: str, is_dir: bool) -> b
     return kind in _HIDDEN_KINDS
 
 
+def _is_utf8(name: str) -> bool:
+    """Whether a file name decoded from bytes was valid UTF-8 (no surrogate escapes).
+
+    Bottle decodes request paths as UTF-8, so no request can ever reach any other name.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(relpath: str) -> str:
+    """The name with its undecodable bytes as ``\\xNN``: safe for any log handler."""
+    return os.fsencode(relpath).decode("utf-8", "backslashreplace")
+
+
 def _broken_link_reason(path: str) -> str:
     try:
         os.stat(path)
@@ -93,6 +110,9 @@ def scan_tree(fsroot: str, *, include_private: bool = False) -> Inventory:
             if is_ignored_name(name):
                 continue
             relpath = f"{rel_dir}/{name}" if rel_dir else name
+            if not _is_utf8(name):
+                warn(_printable(relpath), "the name is not valid UTF-8")
+                continue
             path = entry.path
             try:
                 is_link = entry.is_symlink()
