@@ -12,6 +12,7 @@ import io
 import logging
 import os
 import py_compile
+import socket
 import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -352,6 +353,39 @@ def send_raw(
             close()
     return Reply(int(captured["status"].split()[0]), list(captured["headers"]), body,
                  environ.get("PATH_INFO"))
+
+
+def request_target(path: str) -> bytes:
+    """``path`` as the request-target of a raw HTTP request: UTF-8, with whitespace
+    and control characters percent-encoded so the request line stays one line."""
+    return "".join(
+        quote(c, safe="") if ord(c) <= 0x20 or ord(c) == 0x7F else c for c in path
+    ).encode("utf-8", "surrogatepass")
+
+
+def send_wire(address: tuple[str, int], request: bytes, timeout: float = 30.0) -> Reply | None:
+    """Send raw bytes to a live server and read the answer until it closes the
+    connection. ``None`` when the server closed without an HTTP response."""
+    with socket.create_connection(address, timeout=timeout) as sock:
+        try:
+            sock.sendall(request)
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the server may answer (and close) before reading everything
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except ConnectionResetError:
+            pass
+    data = b"".join(chunks)
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+        return None
+    headers = [tuple(line.split(":", 1)) for line in lines[1:] if ":" in line]
+    return Reply(int(parts[1]), [(k.strip(), v.strip()) for k, v in headers], body, None)
 
 
 # --------------------------------------------------------------------------------------

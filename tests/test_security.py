@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import tincan
+import tincan_core
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,9 +39,11 @@ from tests._secure_tree import (
     httpx_client,
     methods,
     recording,
+    request_target,
     scaled_examples,
     send_httpx,
     send_raw,
+    send_wire,
     spellings,
     wsgi_path_info,
 )
@@ -233,6 +236,83 @@ def test_dates_beyond_the_calendar_are_ignored(site: Site, since: str) -> None:
     reply = send_raw(site.app, "GET", path, headers={"If-Modified-Since": since})
     assert reply.status == 200, reply.body
     assert reply.body == b"PUBLIC-ROBOTS\n"
+
+
+# -- the same over a real socket ------------------------------------------------------------
+@dataclass
+class Live:
+    address: tuple[str, int]
+    recorder: PathRecorder
+
+    def send(self, request: bytes) -> Reply | None:
+        self.recorder.seen = None
+        reply = send_wire(self.address, request)
+        if reply is not None:
+            reply.seen_path = self.recorder.seen
+        return reply
+
+
+@pytest.fixture(scope="module")
+def live(site: Site) -> Iterator[Live]:
+    """The site's app behind the threaded server on a loopback port."""
+    recorder = PathRecorder(site.app)
+    httpd = tincan_core.make_server(recorder, "127.0.0.1", 0)
+    thread = tincan_core.serve_in_thread(httpd)
+    try:
+        yield Live(("127.0.0.1", httpd.server_port), recorder)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)
+
+
+def _get(target: bytes, method: bytes = b"GET") -> bytes:
+    return method + b" " + target + b" HTTP/1.1\r\nHost: testserver\r\nConnection: close\r\n\r\n"
+
+
+@settings(max_examples=scaled_examples(60))
+@given(data=st.data())
+def test_hostile_urls_over_the_wire(site: Site, live: Live, data: st.DataObject) -> None:
+    """The server's own request parsing and path decoding, then the app."""
+    path = data.draw(hostile_paths(site.tree.names, site.urlroot), label="path")
+    method = data.draw(st.sampled_from(["GET", "HEAD"]), label="method")
+    reply = live.send(_get(request_target(path), method.encode()))
+    assert reply is not None, path
+    site.check(reply, method, f"wire {method} {path!r}")
+
+
+_WIRE_GARBAGE = st.one_of(
+    st.binary(max_size=300),
+    st.builds(
+        lambda method, target, version, header: (
+            method + b" " + target + b" " + version + b"\r\n" + header + b"\r\n\r\n"
+        ),
+        st.sampled_from([b"GET", b"get", b"G\x00T", b"", b"POST", b"\xff\xfe", b"GET GET"]),
+        st.sampled_from([b"/", b"", b"*", b"http://elsewhere/", b"/\x00", b"/%", b"/a b",
+                         b"/" + b"a" * 70000, b"/%c0%ae%c0%ae/WEB-INF/config.txt", b"\\..\\"]),
+        st.sampled_from([b"HTTP/1.1", b"HTTP/1.0", b"HTTP/2.0", b"HTTP/9.9", b"HTTP/1.1.1",
+                         b"HTTP/", b"FOO", b""]),
+        st.sampled_from([
+            b"", b"Host: x", b"Content-Length: -1", b"Content-Length: 99999999999999999999",
+            b"Transfer-Encoding: chunked", b"X: " + b"y" * 70000, b"Bad Header Line",
+            b"\r\n".join(b"H%d: v" % i for i in range(150)), b"Cookie: \xff\xfe=\x00",
+            b"Range: bytes=0-0\r\nIf-Modified-Since: 0 JAN 10000 0:0", b" folded: line",
+        ]),
+    ),
+)
+
+
+@settings(max_examples=scaled_examples(40))
+@given(request=_WIRE_GARBAGE)
+def test_garbage_on_the_wire_never_stops_the_server(site: Site, live: Live,
+                                                    request: bytes) -> None:
+    reply = live.send(request)
+    if reply is not None:
+        assert_no_server_error(reply, f"wire {request[:200]!r}")
+        assert_no_leak(reply, site.tree.forbidden(), f"wire {request[:200]!r}")
+    path = site.urlroot.rstrip("/") + "/robots.txt"
+    after = live.send(_get(path.encode()))
+    assert after is not None and after.status == 200 and after.body == b"PUBLIC-ROBOTS\n"
 
 
 # -- broken pages never take down the launch -----------------------------------------------
