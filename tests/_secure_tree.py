@@ -26,6 +26,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 TRACEBACK = "Traceback (most recent call last)"
+# How Python spells objects, classes and modules it has no better text for.
+PYTHON_REPRS = (" object at 0x", "<class '", "<module '", "<function ", "<bound method ")
 SERVER_NAME = "testserver"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -64,8 +66,9 @@ class SecureTree:
         return sorted({*self.secrets, *self.static, *self.pages})
 
     def forbidden(self) -> list[str]:
-        """Strings that must never appear in any response: markers, paths, tracebacks."""
-        return forbidden_strings(self.markers, [self.root, *self.outside])
+        """Strings that must never appear in any response: markers, paths, tracebacks,
+        Python reprs (no page of these trees renders an object)."""
+        return [*forbidden_strings(self.markers, [self.root, *self.outside]), *PYTHON_REPRS]
 
     def public_routes(self, urlroot: str) -> dict[str, tuple[str, bytes | str]]:
         """URL path -> ("static", exact bytes) or ("page", text the body contains)."""
