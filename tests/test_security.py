@@ -1,9 +1,10 @@
 """Security properties of a launched webapp (DESIGN §5).
 
-No request, however its URL, method or headers are spelt, gets the source of a
-page, code-behind, macro or bytecode, anything under any ``WEB-INF``, or a dot
-file; no response carries a traceback, a file-system path or a path repr; no
-request produces a 5xx; and one broken page never takes down the launch.
+Through httpx, a hand-built WSGI environ and a real socket: no request, however
+its URL, method or headers are spelt, gets the source of a page, code-behind,
+macro or bytecode, anything under any ``WEB-INF``, or a dot file; no response
+carries a traceback, a file-system path or a Python repr; no request produces a
+5xx or stops the server; and one broken page never takes down the launch.
 """
 
 from __future__ import annotations
