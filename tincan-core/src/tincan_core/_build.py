@@ -454,6 +454,19 @@ class Builder:
         request, response = bottle.request, bottle.response
         http_response = bottle.HTTPResponse
 
+        if page_class is Page:
+            # No code-behind: handle() does nothing and export() gives only the page.
+            def serve_plain_page() -> Any:
+                try:
+                    return render(**{**loads, "page": Page(request, response)}).lstrip("\r\n")
+                except http_response:
+                    raise
+                except Exception:
+                    log.exception("%s: error serving %s", name, request.path)
+                    raise bottle.HTTPError(500) from None
+
+            return serve_plain_page
+
         def serve_page() -> Any:
             try:
                 instance = page_class(request, response)
@@ -515,7 +528,7 @@ class Builder:
                     other = self.display(claimed[clashes[0]].relpath)
                     listed = " ".join(map(str, clashes)) if explicit else "every code"
                     self.error(TinCanError(
-                        f"#errors: {listed} already claimed by {other}",
+                        f"#errors: {listed} claimed twice, also by {other}",
                         self.display(page.relpath),
                         dict(page.header.lines).get("errors"),
                     ))
