@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import json
 import os
 import re
 import shutil
@@ -28,8 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import tincan
-from tincan_core import make_server, serve_in_thread
 from tincan_static import main_install_static, main_server_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -133,6 +132,46 @@ def copy_webapp(dest: Path) -> Path:
     return dest
 
 
+# The reference: the tree under launch(static=True) in a process of its own, so its
+# per-process state starts fresh like the deployed workers' (and never touches this one).
+_REFERENCE = """
+import json, sys
+import tincan
+from tincan_core import make_server
+app, errors = tincan.launch(sys.argv[1], sys.argv[2], static=True)
+server = make_server(app, "127.0.0.1", 0)
+routes = [[info.path, info.kind, info.file] for info in app.route_info]
+print(json.dumps({"port": server.server_address[1], "routes": routes}), flush=True)
+server.serve_forever()
+"""
+
+
+@dataclass
+class Reference:
+    process: subprocess.Popen[bytes]
+    port: int
+    routes: dict[str, tuple[str, str]]  # URL path -> (kind, file)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+def start_reference(webapp: Path, urlroot: str, log: Path) -> Reference:
+    process = subprocess.Popen(
+        [sys.executable, "-c", _REFERENCE, str(webapp), urlroot],
+        stdout=subprocess.PIPE, stderr=log.open("wb"),
+    )  # fmt: skip
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        process.wait()
+        raise AssertionError(f"the reference server did not start:\n{log.read_text()}")
+    info = json.loads(line)
+    routes = {path: (kind, file) for path, kind, file in info["routes"]}
+    return Reference(process, int(info["port"]), routes)
+
+
 @dataclass
 class Deployment:
     urlroot: str
@@ -141,6 +180,7 @@ class Deployment:
     nginx_port: int
     reference_port: int
     app_log: Path
+    routes: dict[str, tuple[str, str]]
 
 
 @pytest.fixture(scope="module", params=["/", "/site"], ids=["urlroot=/", "urlroot=/site"])
@@ -199,18 +239,15 @@ def deployment(
         stdout=nginx_log.open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
 
-    # The reference: the same tree launched with static files, on a server of its own.
-    app, _errors = tincan.launch(webapp, urlroot, static=True)
-    assert app is not None
-    reference = make_server(app, "127.0.0.1", 0)
-    serve_in_thread(reference)
+    reference = start_reference(webapp, urlroot, base / "reference.log")
     try:
         wait_for_port(app_port, gunicorn, gunicorn_log)
         wait_for_port(nginx_port, nginx, nginx_log)
-        yield Deployment(urlroot, webapp, static, nginx_port, reference.server_address[1], app_log)
+        yield Deployment(
+            urlroot, webapp, static, nginx_port, reference.port, app_log, reference.routes
+        )
     finally:
-        reference.shutdown()
-        reference.server_close()
+        reference.stop()
         stop(nginx)
         stop(gunicorn)
 
@@ -249,9 +286,7 @@ def quote_url(path: str) -> str:
 
 def demo_urls(d: Deployment) -> list[str]:
     """Every URL launch(static=True) routes, plus a few it does not."""
-    app, _ = tincan.launch(d.webapp, d.urlroot, static=True)
-    assert app is not None
-    urls = {info.path for info in app.route_info if info.kind in ("page", "index", "static")}
+    urls = {path for path, (kind, _) in d.routes.items() if kind in ("page", "index", "static")}
     prefix = d.urlroot.rstrip("/")
     urls |= {f"{prefix}/no-such-page.pspx", f"{prefix}/no/such/file.css", f"{prefix}/static/"}
     return sorted(quote_url(url) for url in urls)
