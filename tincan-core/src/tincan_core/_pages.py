@@ -9,27 +9,27 @@ import bottle
 
 __all__ = ["BasePage", "ErrorPage", "Page"]
 
-_NAMES_ATTR = "_tincan_export_names"
-
-
 def _class_export_names(cls: type[BasePage]) -> tuple[str, ...]:
     """Names from ``dir(cls)`` that an instance may export, decided once per class.
 
     Methods, nested classes and other callables of the class are dropped here;
-    properties and plain values are kept and checked per instance.
+    properties and plain values are kept and checked per instance. The result is
+    kept on the class with the class itself, because a subclass inherits the
+    attribute but not the answer.
     """
-    names = cls.__dict__.get(_NAMES_ATTR)
-    if names is None:
-        hidden = cls._hidden_names
-        kept = []
-        for name in dir(cls):
-            if name.startswith("_") or name in hidden:
-                continue
-            static = inspect.getattr_static(cls, name)
-            if isinstance(static, property) or not callable(getattr(cls, name)):
-                kept.append(name)
-        names = tuple(kept)
-        setattr(cls, _NAMES_ATTR, names)
+    cached = cls._tincan_export_names
+    if cached is not None and cached[0] is cls:
+        return cached[1]
+    hidden = cls._hidden_names
+    kept = []
+    for name in dir(cls):
+        if name.startswith("_") or name in hidden:
+            continue
+        static = inspect.getattr_static(cls, name)
+        if isinstance(static, property) or not callable(getattr(cls, name)):
+            kept.append(name)
+    names = tuple(kept)
+    cls._tincan_export_names = (cls, names)
     return names
 
 
@@ -38,6 +38,8 @@ class BasePage:
 
     # Attribute names never exported as template variables.
     _hidden_names: ClassVar[frozenset[str]] = frozenset()
+    # (class, names) cache of _class_export_names: export() runs on every request.
+    _tincan_export_names: ClassVar[tuple[type, tuple[str, ...]] | None] = None
 
     def handle(self) -> Any:
         """Request logic; the default does nothing.
@@ -51,7 +53,10 @@ class BasePage:
         """Template variables: ``page`` (this object) and every public, non-callable,
         non-hidden attribute, as ``dir(self)`` would list them."""
         variables: dict[str, Any] = {"page": self}
-        for name in _class_export_names(type(self)):
+        cls = type(self)
+        cached = cls._tincan_export_names
+        names = cached[1] if cached is not None and cached[0] is cls else _class_export_names(cls)
+        for name in names:
             value = getattr(self, name)
             if not callable(value):
                 variables[name] = value
