@@ -36,6 +36,7 @@ from typing import Any
 from chameleon import PageTemplate
 from chameleon.exc import TemplateError
 
+from ._compact import compact
 from ._errors import TinCanError
 from ._parallel import default_jobs, fork_is_safe, run_in_workers
 from ._version import __version__
@@ -124,9 +125,7 @@ class CodeCache:
         self._programs: dict[str, Program] = (
             shared_programs.for_tree(directory) if directory is not None else {}
         )
-        # Marshalled code not executed yet: verified disk entries (True) and
-        # programs compiled by workers (False).
-        self._pending: dict[str, tuple[bytes, bool]] = {}
+        self._pending: dict[str, bytes] = {}  # compiled by workers, not executed yet
         self._absent: set[str] = set()  # no usable disk entry: do not read again
         self.used: set[str] = set()
         self.compiled = 0
@@ -142,7 +141,8 @@ class CodeCache:
             self.used.add(name)
             self.reused += 1
             return program
-        data, from_disk = self._pending.pop(name, (None, True))
+        data = self._pending.pop(name, None)
+        from_disk = data is None
         if data is None and name not in self._absent:
             data = self._read(name)
         if data is None:
@@ -158,7 +158,7 @@ class CodeCache:
         return program
 
     def build(self, source: str, name: str) -> Program:
-        code = compile(source, name, "exec")
+        code = compact(compile(source, name, "exec"))
         if self.write:
             self._write(name, marshal.dumps(code))
         program: Program = {}
@@ -170,20 +170,23 @@ class CodeCache:
 
     # -- filling and emptying ----------------------------------------------------------
     def contains(self, name: str) -> bool:
-        """Whether ``name`` can be had without compiling (a valid disk entry is kept)."""
+        """Whether ``name`` can be had without compiling.
+
+        For a disk entry only the header and the length are checked here, so that
+        checking a whole tree holds no payloads in memory; :meth:`get` reads and
+        verifies the payload (and compiles after all if it is bad).
+        """
         if name in self._programs or name in self._pending:
             return True
-        data = self._read(name) if name not in self._absent else None
-        if data is None:
-            self._absent.add(name)
-            return False
-        self._pending[name] = (data, True)
-        return True
+        if name not in self._absent and self._read(name, payload=False) is not None:
+            return True
+        self._absent.add(name)
+        return False
 
     def add(self, name: str, data: bytes) -> None:
         """A program compiled elsewhere (a worker), as marshalled code."""
         self.compiled += 1
-        self._pending[name] = (data, False)
+        self._pending[name] = data
         if self.write:
             self._write(name, data)
 
@@ -225,26 +228,35 @@ class CodeCache:
         key = name.encode("utf-8", "surrogateescape")
         return cache_tag() + len(key).to_bytes(4, "big") + key
 
-    def _read(self, name: str) -> bytes | None:
+    def _read(self, name: str, *, payload: bool = True) -> bytes | None:
+        """The verified payload of ``name``'s entry, or ``None`` if it has no good one.
+
+        With ``payload=False`` only the header and the length are checked, and
+        ``b""`` means they passed.
+        """
         if self.directory is None:
             return None
+        header = self._header(name)
         try:
             with open(self._entry_path(name), "rb") as f:
-                data = f.read()
+                head = f.read(len(header) + 12)
+                if len(head) < len(header) + 12 or not head.startswith(header):
+                    self.rejected += 1  # another TinCan, Chameleon or Python; a torn write
+                    return None
+                checksum = int.from_bytes(head[-12:-8], "big")
+                size = int.from_bytes(head[-8:], "big")
+                if not payload:
+                    if os.fstat(f.fileno()).st_size == len(head) + size:
+                        return b""
+                    self.rejected += 1
+                    return None
+                data = f.read(size + 1)
         except OSError:
             return None
-        header = self._header(name)
-        body = memoryview(data)[len(header) :]
-        if not data.startswith(header) or len(body) < 12:
-            self.rejected += 1  # another TinCan, Chameleon or Python; or a torn write
-            return None
-        checksum = int.from_bytes(body[:4], "big")
-        size = int.from_bytes(body[4:12], "big")
-        payload = body[12:]
-        if len(payload) != size or zlib.crc32(payload) != checksum:
+        if len(data) != size or zlib.crc32(data) != checksum:
             self.rejected += 1
             return None
-        return bytes(payload)
+        return data
 
     @staticmethod
     def _execute(data: bytes) -> Program | None:
@@ -320,7 +332,7 @@ class _Capture:
         return None
 
     def build(self, source: str, name: str) -> Program:
-        code = compile(source, name, "exec")
+        code = compact(compile(source, name, "exec"))
         self.compiled[name] = marshal.dumps(code)
         program: Program = {}
         exec(code, program)
