@@ -277,6 +277,30 @@ def test_read_only_tree_relaunch_recompiles_only_what_changed(webapp: Path) -> N
     assert "about v2 edited" in wsgi_client(app).get("/about.pspx").text
 
 
+def test_compile_writes_what_only_memory_held(webapp: Path) -> None:
+    app, errors = tincan_core.launch(webapp)  # programs now in this process's memory
+    assert errors == 0
+    cache = webapp / "WEB-INF" / CACHE_DIRNAME
+    for entry in cache.iterdir():
+        entry.unlink()
+    report = tincan_core.compile_webapp(webapp)
+    assert report.templates_compiled == TEMPLATES and report.templates_cached == 0
+    forget_memory()
+    app, errors = tincan_core.launch(webapp)
+    assert stats_of(app).templates_loaded == TEMPLATES
+
+
+def test_compiling_a_read_only_tree_is_an_error(webapp: Path) -> None:
+    set_read_only(webapp, True)
+    if os.access(webapp, os.W_OK):
+        pytest.skip("permissions are not enforced for this user (root)")
+    forget_memory()
+    report = tincan_core.compile_webapp(webapp)
+    assert any("cannot write the template cache" in e for e in report.errors)
+    assert any("cannot compile to bytecode" in e for e in report.errors)
+    assert report.code_behind == 0
+
+
 # -- reports, errors, progress ---------------------------------------------------------------
 
 BROKEN: dict[str, str | bytes | None] = {

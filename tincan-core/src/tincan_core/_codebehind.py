@@ -60,16 +60,19 @@ def bytecode_is_current(path: str) -> bool:
     return mtime == int(stat.st_mtime) & 0xFFFFFFFF and size == stat.st_size & 0xFFFFFFFF
 
 
-def compile_bytecode(path: str) -> bool:
+def compile_bytecode(path: str) -> str | None:
     """Write ``path``'s bytecode into ``__pycache__`` (Python's default invalidation mode).
 
-    ``False`` if it cannot be compiled or written; importing it then reports why.
+    Returns why the bytecode could not be written, or ``None``. A file that does
+    not compile is not this function's error: importing it reports where.
     """
     try:
         py_compile.compile(path, doraise=True)
-    except (py_compile.PyCompileError, OSError, ValueError):
-        return False
-    return True
+    except (py_compile.PyCompileError, ValueError):
+        return None
+    except OSError as exc:
+        return f"{path}: cannot compile to bytecode: {exc.strerror or exc}"
+    return None
 
 
 class _CountingLoader(importlib.machinery.SourceFileLoader):

@@ -46,8 +46,9 @@ class CompileReport:
     errors: list[str] = field(default_factory=list)  # file:line: message, as launch() logs
 
 
-def _compile_job(job: TemplateSource | str) -> dict[str, bytes] | bool:
-    """One unit of work in a worker: a template (its programs) or a Python file."""
+def _compile_job(job: TemplateSource | str) -> dict[str, bytes] | str | None:
+    """One unit of work in a worker: a template (its programs) or a Python file
+    (``None``, or why its bytecode could not be written)."""
     if isinstance(job, TemplateSource):
         return compile_in_worker(job)
     return compile_bytecode(job)
@@ -95,10 +96,11 @@ def compile_webapp(
     pages = [f.relpath for f in inventory.of_kind(FileKind.PAGE)]
     plan = builder.plan(pages)
 
+    # What the cache directory lacks (programs only in this process's memory too).
     stale_templates: list[TemplateSource] = []
     for source in plan.templates.values():
         name = module_name(source)
-        if name is None or not builder.cache.contains(name):
+        if name is None or not builder.cache.stored(name):
             stale_templates.append(source)
     stale_templates.sort(key=lambda s: len(s.body), reverse=True)
     python_files = plan.code_behind + _library_modules(root)
@@ -106,14 +108,17 @@ def compile_webapp(
     work: list[TemplateSource | str] = [*stale_templates, *stale_python]
 
     done = 0
+    unwritable: list[str] = []
     if progress is not None:
         progress(done, len(work))
 
-    def finished(job: TemplateSource | str, result: dict[str, bytes] | bool) -> None:
+    def finished(job: TemplateSource | str, result: dict[str, bytes] | str | None) -> None:
         nonlocal done
         if isinstance(result, dict):
             for name, data in result.items():
                 builder.cache.add(name, data)
+        elif result is not None:
+            unwritable.append(result)
         done += 1
         if progress is not None:
             progress(done, len(work))
@@ -128,10 +133,18 @@ def compile_webapp(
     builder.jobs = 1  # whatever is left failed in a worker: compile it here, once
     builder.build(inventory)
     builder.cache.prune_files()
+    errors = list(builder.messages)
+    if builder.cache.write_error is not None:
+        errors.append(builder.cache.write_error)
+    if unwritable:
+        more = f" (and {len(unwritable) - 1} more files)" if len(unwritable) > 1 else ""
+        errors.append(unwritable[0] + more)
+    for message in errors[len(builder.messages) :]:
+        log.error("%s", message)
     return CompileReport(
         pages=len(pages),
         templates_compiled=builder.cache.compiled,
         templates_cached=len(plan.templates) - len(stale_templates),
         code_behind=sum(1 for path in plan.code_behind if bytecode_is_current(path)),
-        errors=builder.messages,
+        errors=errors,
     )

@@ -122,6 +122,7 @@ class CodeCache:
     def __init__(self, directory: str | None, *, write: bool = True) -> None:
         self.directory = directory
         self.write = write and directory is not None
+        self.write_error: str | None = None  # why writing stopped, if it did
         self._programs: dict[str, Program] = (
             shared_programs.for_tree(directory) if directory is not None else {}
         )
@@ -182,6 +183,10 @@ class CodeCache:
             return True
         self._absent.add(name)
         return False
+
+    def stored(self, name: str) -> bool:
+        """Whether the cache directory holds an entry for ``name`` (header and length checked)."""
+        return self._read(name, payload=False) is not None
 
     def add(self, name: str, data: bytes) -> None:
         """A program compiled elsewhere (a worker), as marshalled code."""
@@ -288,8 +293,11 @@ class CodeCache:
             except BaseException:
                 os.unlink(tmp)
                 raise
-        except OSError:
+        except OSError as exc:
             self.write = False  # a read-only tree: keep compiling in memory
+            self.write_error = f"{self.directory}: cannot write the template cache: " + (
+                exc.strerror or str(exc)
+            )
             return
         self.written += 1
 
