@@ -74,16 +74,17 @@ def _stream(f: IO[bytes], remaining: int) -> Iterator[bytes]:
 class StaticFile:
     """The callback of one static route."""
 
-    __slots__ = ("_last_modified", "_mtime", "content_type", "logger", "path")
+    __slots__ = ("_validators", "content_type", "logger", "path")
 
     def __init__(self, path: str, content_type: str, logger: object = None) -> None:
         self.path = path
         self.content_type = content_type
         self.logger = logger
-        self._mtime = -1
-        self._last_modified = ""
+        # (st_mtime_ns, size, ETag, Last-Modified, mtime in seconds) of the last stat,
+        # one tuple so that concurrent requests never see a torn update.
+        self._validators: tuple[int, int, str, str, int] = (-1, -1, "", "", -1)
 
-    def __call__(self) -> bottle.HTTPResponse:
+    def __call__(self) -> bottle.HTTPResponse | bytes:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
@@ -93,25 +94,36 @@ class StaticFile:
         except OSError as exc:
             self._log(exc)
             raise bottle.HTTPError(500) from None
-        mtime = int(st.st_mtime)
-        if mtime != self._mtime:
-            self._last_modified = email.utils.formatdate(mtime, usegmt=True)
-            self._mtime = mtime
         size = st.st_size
-        etag = f'"{st.st_mtime_ns:x}-{size:x}"'
+        validators = self._validators
+        if validators[0] != st.st_mtime_ns or validators[1] != size:
+            mtime = int(st.st_mtime)
+            validators = self._validators = (
+                st.st_mtime_ns, size, f'"{st.st_mtime_ns:x}-{size:x}"',
+                email.utils.formatdate(mtime, usegmt=True), mtime,
+            )
+        etag, last_modified, mtime = validators[2], validators[3], validators[4]
+        environ = bottle.request.environ
+        if (
+            0 < size <= _SMALL_FILE
+            and environ["REQUEST_METHOD"] != "HEAD"
+            and environ.get("HTTP_IF_NONE_MATCH") is None
+            and not environ.get("HTTP_IF_MODIFIED_SINCE")
+            and not environ.get("HTTP_RANGE")
+        ):
+            return self._send_whole(size, etag, last_modified)
         headers = {
             "Content-Type": self.content_type,
-            "Last-Modified": self._last_modified,
+            "Last-Modified": last_modified,
             "ETag": etag,
             "Accept-Ranges": "bytes",
         }
-        environ = bottle.request.environ
         if self._not_modified(environ, etag, mtime):
             return bottle.HTTPResponse(status=304, **headers)
         start, end = 0, size - 1
         status = 200
         range_header = environ.get("HTTP_RANGE")
-        if range_header and self._if_range_holds(environ.get("HTTP_IF_RANGE"), etag):
+        if range_header and _if_range_holds(environ.get("HTTP_IF_RANGE"), etag, last_modified):
             parsed = _parse_range(range_header, size)
             if parsed is False:
                 # Only range headers: the error page's body is not the file's type.
@@ -161,14 +173,57 @@ class StaticFile:
                     pass  # a date no calendar holds (year 10000): ignored, as invalid ones are
         return False
 
-    def _if_range_holds(self, if_range: str | None, etag: str) -> bool:
-        if if_range is None:
-            return True
-        if if_range.startswith(('"', "W/")):
-            return if_range == etag
-        return if_range == self._last_modified
+    def _send_whole(self, size: int, etag: str, last_modified: str) -> bytes:
+        """The common case, a plain GET of a small file, at the least cost.
+
+        The response ends up exactly as returning ``HTTPResponse(data, **headers)``
+        leaves it (``HTTPResponse.apply`` replaces status, headers, cookies and
+        body), without building that object and copying it twice.
+        """
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            raise bottle.HTTPError(404) from None
+        except PermissionError:
+            raise bottle.HTTPError(403) from None
+        except OSError as exc:
+            self._log(exc)
+            raise bottle.HTTPError(500) from None
+        try:
+            data = os.read(fd, size)
+            while len(data) < size:  # a short read is allowed; EOF is a shrunk file
+                more = os.read(fd, size - len(data))
+                if not more:
+                    break
+                data += more
+        except OSError as exc:  # e.g. replaced by a directory since the stat
+            self._log(exc)
+            raise bottle.HTTPError(500) from None
+        finally:
+            os.close(fd)
+        response = bottle.response
+        response.status = 200
+        # Header names as Bottle normalises them (str.title(): "Etag"), one list each.
+        response._headers = {
+            "Content-Type": [self.content_type],
+            "Last-Modified": [last_modified],
+            "Etag": [etag],
+            "Accept-Ranges": ["bytes"],
+            "Content-Length": [str(size)],
+        }
+        response._cookies = None
+        response.body = data
+        return data
 
     def _log(self, exc: OSError) -> None:
         logger = self.logger
         if logger is not None:
             logger.error("%s: cannot serve: %s", self.path, exc)  # type: ignore[attr-defined]
+
+
+def _if_range_holds(if_range: str | None, etag: str, last_modified: str) -> bool:
+    if if_range is None:
+        return True
+    if if_range.startswith(('"', "W/")):
+        return if_range == etag
+    return if_range == last_modified
