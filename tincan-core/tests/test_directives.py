@@ -101,6 +101,38 @@ def test_template_errors(launch_webapp: Launch, header: str, message: str) -> No
     assert webapp.get("/ok.pspx").status_code == 200
 
 
+def test_errors_in_shared_files_name_their_file_and_every_page_using_them(
+    launch_webapp: Launch,
+) -> None:
+    webapp = launch_webapp(
+        {
+            "WEB-INF/views/view.pspx": "#rem\n<div>\n<p tal:repeat='x'></p></div>",
+            "WEB-INF/ctl.py": "from tincan import Page\n\nraise ValueError('ctl')\n",
+            "a.pspx": "#template WEB-INF/views/view.pspx\n",
+            "b.pspx": "#template WEB-INF/views/view.pspx\n",
+            "c.pspx": "#python WEB-INF/ctl.py\n<p/>",
+            "d.pspx": "#python WEB-INF/ctl.py\n<p/>",
+            "e.pspx": "<p/>",
+            "e.py": "raise KeyError('e')\n",
+            "f.pspx": "#forward e.pspx\n",
+            "ok.pspx": "<p>ok</p>",
+        }
+    )
+    root = webapp.root
+    errors = sorted(webapp.log.errors())
+    assert len(errors) == 6
+    view, ctl, e = root / "WEB-INF/views/view.pspx", root / "WEB-INF/ctl.py", root / "e.py"
+    assert errors[0].startswith(f"{ctl}:3: code-behind failed to load: ValueError: ctl")
+    assert errors[0].endswith("(used by c.pspx)")
+    assert errors[1].endswith("(used by d.pspx)")
+    assert errors[2].startswith(f"{view}:3: template error")
+    assert errors[2].endswith("(used by a.pspx)")
+    assert errors[3].endswith("(used by b.pspx)")
+    assert errors[4] == f"{e}:1: code-behind failed to load: KeyError: 'e'"
+    assert errors[5] == f"{e}:1: code-behind failed to load: KeyError: 'e' (used by f.pspx)"
+    assert webapp.routes() == {"/ok.pspx"}
+
+
 # -- #load -------------------------------------------------------------------------------
 def test_load_from_tlib_and_from_the_page_directory(launch_webapp: Launch) -> None:
     webapp = launch_webapp(

@@ -10,11 +10,14 @@ import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 import tincan
 import tincan_core
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tincan_core import launch
 
 PAGE_CODE = """
@@ -518,3 +521,93 @@ def test_exception_hierarchy_and_encoding() -> None:
     assert issubclass(tincan.Page, tincan.BasePage)
     assert issubclass(tincan.ErrorPage, tincan.BasePage)
     assert tincan.ENCODING == "utf-8"
+
+
+# -- robustness --------------------------------------------------------------------------
+HEADER_LINES = [
+    "#rem x",
+    "#hidden",
+    "#methods GET POST",
+    "#methods",
+    "#errors",
+    "#errors 404",
+    "#errors 500 abc",
+    "#forward p0.pspx",
+    "#forward p1.pspx",
+    "#forward ../../out.pspx",
+    "#forward nowhere.pspx",
+    "#template p2.pspx",
+    "#template 'missing view.pspx'",
+    "#python p0.py",
+    "#python shared.py",
+    "#python nope.py",
+    "#load <layout.pt>",
+    "#load <missing.pt>",
+    "#load broken=<broken.pt>",
+    "#load 'bad",
+    "#",
+    "#bogus",
+    "#end",
+]
+BODIES = ["<p>ok</p>", "<p tal:content='page.x'>x</p>", "<p tal:repeat='x'></p>", "", "#x\n<b/>"]
+CODE = [
+    None,
+    "from tincan import Page\nclass P(Page):\n    x = 1\n",
+    "from tincan import ErrorPage\nclass E(ErrorPage):\n    x = 1\n",
+    "def broken(:\n",
+    "raise RuntimeError('import')\n",
+    "from tincan import Page\nclass A(Page): pass\nclass B(Page): pass\n",
+]
+
+
+@st.composite
+def random_trees(draw: st.DrawFn) -> dict[str, str | bytes | None]:
+    files: dict[str, str | bytes | None] = {
+        "WEB-INF/tlib/layout.pt": "<b metal:define-macro='m'>L</b>",
+        "WEB-INF/tlib/broken.pt": "<b metal:define-macro='m' tal:repeat='x'>L</b>",
+        "shared.py": "from tincan import Page\nclass S(Page):\n    x = 2\n",
+    }
+    for n in range(draw(st.integers(1, 5))):
+        lines = draw(st.lists(st.sampled_from(HEADER_LINES), max_size=4))
+        files[f"p{n}.pspx"] = "\n".join([*lines, draw(st.sampled_from(BODIES))])
+        code = draw(st.sampled_from(CODE))
+        if code is not None:
+            files[f"p{n}.py"] = code
+    return files
+
+
+@settings(max_examples=60)
+@given(random_trees())
+def test_any_tree_launches_and_every_problem_is_one_logged_error(
+    make_webapp: Callable[..., Path],
+    new_logger: Callable[..., Any],
+    files: dict[str, str | bytes | None],
+) -> None:
+    root = make_webapp(files)
+    logger, capture = new_logger()
+    app, errors = launch(root, logger=logger, static=True)
+    assert app is not None
+    messages = capture.errors()
+    assert errors == len(messages)
+    pages = sorted(name for name in files if name.endswith(".pspx"))
+    routed = set(app.router.literal)
+    registered = {info.file for info in app.route_info}
+
+    def blames(message: str, page: str) -> bool:
+        located = (f"{root / page}:", f"{root / page.replace('.pspx', '.py')}:")
+        return message.startswith(located) or message.endswith(f"(used by {page})")
+
+    for page in pages:
+        named = [m for m in messages if blames(m, page)]
+        # Every page got what it asked for (route, hidden entry, error handler) or is
+        # named by exactly one error; never both, never silently dropped.
+        if page in registered:
+            assert not [m for m in named if m.startswith(f"{root / page}:")], named
+        else:
+            assert len(named) >= 1, (page, messages)
+    assert len(registered) + errors >= len(pages)
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://t") as client:
+        for path in routed:
+            response = client.get(quote(path))
+            assert response.status_code < 500 or response.status_code == 500
+            assert "Traceback" not in response.text

@@ -289,19 +289,40 @@ class Builder:
         target_header = self.source(target).header
         assert target_header is not None
         base: type[BasePage] = ErrorPage if header.errors is not None else Page
-        template = self.build_template(self.template_source(target), self.display(target))
-        loads = {
-            var: self.macro(path, target, line) for var, path, line in self.load_sources(target)
-        }
+        try:
+            body = self.template_source(target)
+            # Errors in a body point into the file it came from (a #template view, the
+            # #forward target), not into the page that uses it.
+            template = self.build_template(body, os.path.normpath(body.filename))
+            loads = {
+                var: self.macro(path, target, line)
+                for var, path, line in self.load_sources(target)
+            }
+            page_class = self.page_class(target, base)
+        except TinCanError as exc:
+            blamed = self.blame(relpath, exc)
+            if blamed is exc:
+                raise
+            raise blamed  # noqa: B904 - its __cause__ is the original failure
         return CompiledPage(
             relpath=relpath,
             target=target,
             header=header,
             methods=target_header.methods,
-            page_class=self.page_class(target, base),
+            page_class=page_class,
             template=template,
             loads=loads,
         )
+
+    def blame(self, relpath: str, exc: TinCanError) -> TinCanError:
+        """``exc`` located in another file (a shared view or controller): name the page
+        that loses its route too, so the log tells which routes are missing."""
+        own = (self.display(relpath), self.display(relpath[: -len(".pspx")] + ".py"))
+        if exc.file is None or exc.file in own:
+            return exc
+        blamed = TinCanError(f"{exc.message} (used by {relpath})", exc.file, exc.line)
+        blamed.__cause__ = exc.__cause__ or exc
+        return blamed
 
     def plan(self, pages: list[str]) -> CompilePlan:
         """What building these pages will compile; pages with errors are left out
