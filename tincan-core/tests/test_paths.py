@@ -100,7 +100,17 @@ def test_resolved_webapp_path_is_normal_and_inside(page: str, path: str, absolut
 # -- urlroot, routes ---------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("urlroot", "prefix"),
-    [("/", ""), ("//", ""), ("/app", "/app"), ("/app/", "/app"), ("/a/b//", "/a/b")],
+    [
+        ("/", ""),
+        ("//", ""),
+        ("/app", "/app"),
+        ("/app/", "/app"),
+        ("/a/b//", "/a/b"),
+        ("//a//b/", "/a/b"),
+        ("/a/./b/.", "/a/b"),
+        ("/my app/été/", "/my app/été"),
+        ("/<x>/:y", "/<x>/:y"),
+    ],
 )
 def test_normalize_urlroot(urlroot: str, prefix: str) -> None:
     assert normalize_urlroot(urlroot) == prefix
@@ -109,6 +119,12 @@ def test_normalize_urlroot(urlroot: str, prefix: str) -> None:
 @pytest.mark.parametrize("urlroot", ["", "app", "app/", "./app"])
 def test_urlroot_must_start_with_a_slash(urlroot: str) -> None:
     with pytest.raises(TinCanError, match="must start with '/'"):
+        normalize_urlroot(urlroot)
+
+
+@pytest.mark.parametrize("urlroot", ["/..", "/a/../b", "/a/.."])
+def test_urlroot_must_not_climb(urlroot: str) -> None:
+    with pytest.raises(TinCanError, match="must not contain '..'"):
         normalize_urlroot(urlroot)
 
 

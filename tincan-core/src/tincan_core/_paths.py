@@ -43,10 +43,15 @@ def resolve_webapp_path(page: str, path: str) -> str:
 
 
 def normalize_urlroot(urlroot: str) -> str:
-    """Return the route prefix for ``urlroot``: ``""`` for ``/``, else without trailing ``/``."""
+    """Return the route prefix for ``urlroot``: ``""`` for ``/``, else ``/a/b`` without
+    a trailing ``/``. Doubled slashes and ``.`` segments are dropped (a browser would
+    never send them); ``..`` is refused."""
     if not urlroot.startswith("/"):
         raise TinCanError(f"urlroot {urlroot!r} must start with '/'")
-    return urlroot.rstrip("/")
+    segments = [s for s in urlroot.split("/") if s not in ("", ".")]
+    if ".." in segments:
+        raise TinCanError(f"urlroot {urlroot!r} must not contain '..'")
+    return "".join("/" + s for s in segments)
 
 
 def route_for(prefix: str, relpath: str) -> str:
