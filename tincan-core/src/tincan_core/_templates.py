@@ -126,7 +126,7 @@ class CodeCache:
         self._programs: dict[str, Program] = (
             shared_programs.for_tree(directory) if directory is not None else {}
         )
-        self._pending: dict[str, bytes] = {}  # compiled by workers, not executed yet
+        self._new: set[str] = set()  # compiled by this launch (here or in workers)
         self._absent: set[str] = set()  # no usable disk entry: do not read again
         self.used: set[str] = set()
         self.compiled = 0
@@ -140,12 +140,10 @@ class CodeCache:
         program = self._programs.get(name)
         if program is not None:
             self.used.add(name)
-            self.reused += 1
+            if name not in self._new:
+                self.reused += 1
             return program
-        data = self._pending.pop(name, None)
-        from_disk = data is None
-        if data is None and name not in self._absent:
-            data = self._read(name)
+        data = self._read(name) if name not in self._absent else None
         if data is None:
             return None
         program = self._execute(data)
@@ -154,8 +152,7 @@ class CodeCache:
             return None
         self._programs[name] = program
         self.used.add(name)
-        if from_disk:
-            self.loaded += 1
+        self.loaded += 1
         return program
 
     def build(self, source: str, name: str) -> Program:
@@ -165,6 +162,7 @@ class CodeCache:
         program: Program = {}
         exec(code, program)
         self._programs[name] = program
+        self._new.add(name)
         self.used.add(name)
         self.compiled += 1
         return program
@@ -177,7 +175,7 @@ class CodeCache:
         checking a whole tree holds no payloads in memory; :meth:`get` reads and
         verifies the payload (and compiles after all if it is bad).
         """
-        if name in self._programs or name in self._pending:
+        if name in self._programs:
             return True
         if name not in self._absent and self._read(name, payload=False) is not None:
             return True
@@ -189,15 +187,23 @@ class CodeCache:
         return self._read(name, payload=False) is not None
 
     def add(self, name: str, data: bytes) -> None:
-        """A program compiled elsewhere (a worker), as marshalled code."""
+        """A program compiled elsewhere (a worker), as marshalled code.
+
+        It is loaded at once: the launching process has nothing else to do while
+        its workers compile, and no payloads pile up in memory.
+        """
+        program = self._execute(data)
+        if program is None:
+            return  # Chameleon compiles it here when it asks for it
         self.compiled += 1
-        self._pending[name] = data
         if self.write:
             self._write(name, data)
+        self._programs[name] = program
+        self._new.add(name)
 
     def finish(self) -> None:
-        """End of a launch: forget what it did not use, in memory and pending."""
-        self._pending.clear()
+        """End of a launch: forget what it did not use."""
+        self._new.clear()
         self._absent.clear()
         for name in [n for n in self._programs if n not in self.used]:
             self._programs.pop(name, None)
