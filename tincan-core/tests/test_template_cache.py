@@ -273,3 +273,25 @@ def test_jobs_of_a_dead_worker_are_handed_back() -> None:
     assert 3 in left
     assert sorted([*results, *left]) == list(range(8))
     assert all(results[job] == job * 10 for job in results)
+
+
+def _run_in_daemon(queue: Any) -> None:
+    results: list[int] = []
+    left = _parallel.run_in_workers(
+        die_on_three, [1, 2, 4, 5], 2, lambda job, result: results.append(result)
+    )
+    queue.put((sorted(results), left))
+
+
+def test_a_process_that_may_not_fork_workers_gets_its_jobs_back() -> None:
+    import multiprocessing
+
+    if not _parallel.fork_is_safe():
+        pytest.skip("other threads are running")
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    process = context.Process(target=_run_in_daemon, args=(queue,), daemon=True)
+    process.start()
+    results, left = queue.get(timeout=60)
+    process.join(timeout=60)
+    assert results == [] and left == [1, 2, 4, 5]

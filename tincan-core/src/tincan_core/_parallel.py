@@ -14,7 +14,6 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 __all__ = ["available_cores", "default_jobs", "fork_is_safe", "run_in_workers"]
@@ -79,7 +78,7 @@ def run_in_workers(
             running: dict[Future[list[Result]], Sequence[Job]] = {
                 pool.submit(_run_chunk, func, chunk): chunk for chunk in chunks
             }
-        except (OSError, BrokenProcessPool):
+        except Exception:  # no processes here (a daemonic process may not have children)
             pool.shutdown(wait=True, cancel_futures=True)
             return list(jobs)
         try:

@@ -386,8 +386,8 @@ def compile_templates(
         for name, data in compiled.items():
             cache.add(name, data)
 
-    run_in_workers(compile_in_worker, pending, workers, store)
-    return workers
+    left = run_in_workers(compile_in_worker, pending, workers, store)
+    return workers if len(left) < len(pending) else 0
 
 
 def template_error(exc: Exception, display_name: str) -> TinCanError:
