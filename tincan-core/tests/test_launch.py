@@ -207,6 +207,32 @@ def test_completely_silent_without_a_logger(
     assert [str(w.message) for w in caught] == []
 
 
+@pytest.mark.parametrize("pages", [1, 8])  # 8: compiled in forked worker processes
+def test_warnings_while_compiling_templates_never_reach_stderr(
+    make_webapp: Callable[..., Path],
+    new_logger: Callable[..., Any],
+    capfd: pytest.CaptureFixture[str],
+    pages: int,
+) -> None:
+    files = {f"p{n}.pspx": f"<p>${{'\\d{n}'}}</p>" for n in range(pages)}
+    logger, capture = new_logger()
+    for log in (None, logger):
+        root = make_webapp(files)  # a fresh tree: compiled again, not reused
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            app, errors = launch(root, logger=log)
+        assert errors == 0
+        assert app is not None
+        assert [str(w.message) for w in caught] == []
+        assert capfd.readouterr() == ("", "")
+        if log is not None and pages == 1:  # compiled in this process: logged
+            warned = [r.getMessage() for r in capture.records if r.levelno == logging.WARNING]
+            assert len(warned) == 1
+            assert "invalid escape sequence" in warned[0]
+        with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://t") as client:
+            assert client.get("/p0.pspx").text == "<p>\\d0</p>"
+
+
 def test_info_logs_routes_and_problems_but_no_requests(
     launch_webapp: Callable[..., Any],
 ) -> None:

@@ -6,6 +6,7 @@ import codecs
 import logging
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -355,6 +356,24 @@ class Builder:
 
     # -- the whole launch --------------------------------------------------------------
     def build(self, inventory: Inventory | None = None) -> int:
+        """Build every route of the webapp into the app; returns the number of errors.
+
+        Warnings raised meanwhile (Chameleon compiling an odd escape, code-behind
+        using something deprecated) go to the logger: a WSGI app must not write to
+        stderr. Worker processes forked meanwhile inherit the capture, so theirs
+        are dropped.
+        """
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            try:
+                return self._build(inventory)
+            finally:
+                for w in caught:
+                    self.log.warning(
+                        "%s:%s: %s: %s", w.filename, w.lineno, w.category.__name__, w.message
+                    )
+
+    def _build(self, inventory: Inventory | None) -> int:
         started = time.perf_counter()
         if inventory is None:
             inventory = scan_tree(self.root)
