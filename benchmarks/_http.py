@@ -2,7 +2,9 @@
 
 Both servers run in their own subprocess on a loopback port; one keep-alive
 client in this process sends a fixed number of requests to one, then the other,
-alternating in ABBA rounds.
+alternating in ABBA rounds. With the "cpu" clock a round is timed by the CPU
+time the server process used (from /proc, where there is one), which machine
+load does not inflate; with "wall" by the client's elapsed time.
 """
 
 from __future__ import annotations
@@ -50,6 +52,13 @@ class _Server:
         self.port = int(json.loads(line)["port"])
         return self
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time of the server process so far."""
+        assert self.process is not None
+        with open(f"/proc/{self.process.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
@@ -68,43 +77,49 @@ class _Server:
         self.stderr.close()
 
 
-def _run(port: int, target: str, requests: int) -> float:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def _run(server: _Server, target: str, requests: int, cpu: bool) -> float:
+    """Seconds (server CPU or client wall) that ``requests`` GETs of ``target`` took."""
+    clock = server.cpu_seconds if cpu else time.perf_counter
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     try:
-        start = time.perf_counter()
+        start = clock()
         for _ in range(requests):
             connection.request("GET", target)
             response = connection.getresponse()
             response.read()
             if response.status != 200:
-                raise RuntimeError(f"GET {target} on port {port} answered {response.status}")
-        return time.perf_counter() - start
+                raise RuntimeError(f"GET {target} ({server.side}) answered {response.status}")
+        return max(clock() - start, 1e-9)
     finally:
         connection.close()
 
 
-def http_comparison(root: str, target: str, rounds: int, requests: int) -> Comparison:
+def http_comparison(
+    root: str, target: str, rounds: int, requests: int, cpu: bool
+) -> Comparison:
     with _Server("ours", root) as ours, _Server("reference", root) as reference:
-        _run(ours.port, target, 50)
-        _run(reference.port, target, 50)
+        _run(ours, target, 50, cpu)
+        _run(reference, target, 50, cpu)
         ours_rates: list[float] = []
         reference_rates: list[float] = []
         for round_number in range(rounds):
             if round_number % 4 in (0, 3):
-                ours_time = _run(ours.port, target, requests)
-                reference_time = _run(reference.port, target, requests)
+                ours_time = _run(ours, target, requests, cpu)
+                reference_time = _run(reference, target, requests, cpu)
             else:
-                reference_time = _run(reference.port, target, requests)
-                ours_time = _run(ours.port, target, requests)
+                reference_time = _run(reference, target, requests, cpu)
+                ours_time = _run(ours, target, requests, cpu)
             ours_rates.append(requests / ours_time)
             reference_rates.append(requests / reference_time)
     return Comparison(ours_rates, reference_rates)
 
 
-def http_figure(root: str, target: str, rounds: int, requests: int) -> Figure:
-    comparison = http_comparison(root, target, rounds, requests)
+def http_figure(root: str, target: str, rounds: int, requests: int, clock: str) -> Figure:
+    cpu = clock == "cpu" and os.path.exists(f"/proc/{os.getpid()}/stat")
+    comparison = http_comparison(root, target, rounds, requests, cpu)
+    timed_by = "server CPU time" if cpu else "wall time"
     return ratio_figure(
         "http", "page over HTTP, waitress (req/s)", comparison, 0.95,
-        f"{requests} keep-alive requests a round",
+        f"{requests} keep-alive requests a round, {timed_by}",
     )
 

@@ -34,7 +34,7 @@ from _apps import (
 from _http import http_figure
 from _launching import ChildFailed, launch_figures
 from _report import Figure, format_json, format_table, ratio_figure
-from _timing import call, compare, make_environ
+from _timing import CLOCKS, call, compare, make_environ
 
 GROUPS = ("page", "small", "static", "launch", "http")
 
@@ -59,6 +59,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "launch_rounds": args.launch_rounds or 1,
         "compiled_launches": 2 if quick else 3,
         "http_requests": args.http_requests or (200 if quick else 1000),
+        "clock": args.clock,
     }
 
 
@@ -97,8 +98,10 @@ def in_process_figures(names: list[str], root: str, settings: dict[str, Any]) ->
         comparison = compare(
             ours, reference, make_environ(path, query),
             rounds=settings["rounds"], batch_seconds=settings["batch_seconds"],
+            clock=settings["clock"],
         )
-        figures.append(ratio_figure(name, label, comparison, target, "in-process WSGI calls"))
+        note = f"in-process WSGI calls, {settings['clock']} time"
+        figures.append(ratio_figure(name, label, comparison, target, note))
     return figures
 
 
@@ -149,6 +152,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="alternating rounds per ratio figure (default 15, quick 5)")
     parser.add_argument("--batch-seconds", type=float, metavar="S",
                         help="approximate length of one timed batch (default 0.3, quick 0.1)")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
+                        help="what a round is timed by: CPU time (default; this thread's "
+                        "in-process, the server's over HTTP; robust on a shared machine) or "
+                        "elapsed wall time")
     parser.add_argument("--pages", type=int, metavar="N",
                         help="pages in the launch tree (default 500, quick 100)")
     parser.add_argument("--launch-rounds", type=int, metavar="N",
@@ -190,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
                 _launch_webapp(webapp)  # writes it if needed, and checks it launches cleanly
                 figures.append(http_figure(
                     webapp, f"{ORDERS_PATH}?{ORDERS_QUERY}",
-                    settings["rounds"], settings["http_requests"],
+                    settings["rounds"], settings["http_requests"], settings["clock"],
                 ))
     except (BenchmarkError, ChildFailed, RuntimeError, OSError) as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
