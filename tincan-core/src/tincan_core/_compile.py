@@ -99,7 +99,7 @@ def compile_webapp(
     # What the cache directory lacks (programs only in this process's memory too).
     stale_templates: list[TemplateSource] = []
     for source in plan.templates.values():
-        name = module_name(source)
+        name = module_name(source, builder.cache)
         if name is None or not builder.cache.stored(name):
             stale_templates.append(source)
     stale_templates.sort(key=lambda s: len(s.body), reverse=True)

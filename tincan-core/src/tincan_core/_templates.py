@@ -28,7 +28,7 @@ import tempfile
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from types import CodeType
 from typing import Any
@@ -127,6 +127,7 @@ class CodeCache:
             shared_programs.for_tree(directory) if directory is not None else {}
         )
         self._new: set[str] = set()  # compiled by this launch (here or in workers)
+        self.digests: dict[tuple[str, str], str] = {}  # (file name, body) -> digest
         self._absent: set[str] = set()  # no usable disk entry: do not read again
         self.used: set[str] = set()
         self.compiled = 0
@@ -205,6 +206,7 @@ class CodeCache:
         """End of a launch: forget what it did not use."""
         self._new.clear()
         self._absent.clear()
+        self.digests.clear()
         for name in [n for n in self._programs if n not in self.used]:
             self._programs.pop(name, None)
 
@@ -316,22 +318,40 @@ class TemplateSource:
     body: str
 
 
+class _PageTemplate(PageTemplate):
+    """Chameleon's page template, taking the digest from the loader if it knows it."""
+
+    def digest(self, body: str, names: Collection[str]) -> str:
+        known: dict[tuple[str, str], str] | None = getattr(self.loader, "digests", None)
+        if known is not None:
+            digest = known.get((str(self.filename), body))
+            if digest is not None:
+                return digest
+        return str(super().digest(body, names))
+
+
 def make_template(source: TemplateSource, loader: Any) -> PageTemplate:
     """The page template for ``source``, compiled through ``loader``."""
     options: dict[str, Any] = {"filename": source.filename, "loader": loader}
-    return PageTemplate(source.body, **options)
+    return _PageTemplate(source.body, **options)
 
 
-def module_name(source: TemplateSource) -> str | None:
-    """The name Chameleon will ask its loader for, computed without compiling."""
+def module_name(source: TemplateSource, cache: CodeCache | None = None) -> str | None:
+    """The name Chameleon will ask its loader for, computed without compiling.
+
+    The digest is left with ``cache``, so building the template does not hash
+    its body again.
+    """
     try:
         options: dict[str, Any] = {"filename": source.filename}
-        factory: Any = PageTemplate  # an empty template: nothing is compiled
+        factory: Any = _PageTemplate  # an empty template: nothing is compiled
         template = factory(None, **options)
         builtins = dict(template.builtins)
         builtins.update(template.extra_builtins)
-        names = tuple(sorted(builtins))
-        return str(template._get_module_name(template.digest(source.body, names)))
+        digest = str(template.digest(source.body, tuple(sorted(builtins))))
+        if cache is not None:
+            cache.digests[(source.filename, source.body)] = digest
+        return str(template._get_module_name(digest))
     except Exception:  # Chameleon internals changed: fall back to compiling in-process
         return None
 
@@ -374,7 +394,7 @@ def compile_templates(
     """
     pending = []
     for source in sources:
-        name = module_name(source)
+        name = module_name(source, cache)
         if name is not None and not cache.contains(name):
             pending.append(source)
     workers = min(jobs or default_jobs(), len(pending))
