@@ -23,6 +23,13 @@ def _peak_rss_bytes() -> int:
     return int(peak if sys.platform == "darwin" else peak * 1024)  # Linux reports KiB
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of the workers it waited for (compile processes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
 def _as_dict(stats: Any) -> dict[str, Any] | None:
     if dataclasses.is_dataclass(stats) and not isinstance(stats, type):
         return dataclasses.asdict(stats)
@@ -39,12 +46,15 @@ def launch_tree(root: str) -> None:
     import tincan_core
 
     imported = time.perf_counter()
+    cpu_before = _cpu_seconds()
     app, errors = tincan_core.launch(root)
     launched = time.perf_counter()
+    cpu_used = _cpu_seconds() - cpu_before
     stats = app.config.get("tincan.stats") if app is not None else None
     _emit({
         "import_seconds": imported - started,
         "launch_seconds": launched - imported,
+        "launch_cpu_seconds": cpu_used,
         "errors": errors,
         "routes": len(app.routes) if app is not None else 0,
         "peak_rss_bytes": _peak_rss_bytes(),
@@ -56,8 +66,13 @@ def compile_tree(root: str) -> None:
     import tincan_core
 
     started = time.perf_counter()
+    cpu_before = _cpu_seconds()
     result = tincan_core.compile_webapp(root)
-    _emit({"compile_seconds": time.perf_counter() - started, "errors": len(result.errors)})
+    _emit({
+        "compile_seconds": time.perf_counter() - started,
+        "compile_cpu_seconds": _cpu_seconds() - cpu_before,
+        "errors": len(result.errors),
+    })
 
 
 def serve(side: str, root: str) -> None:
