@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import sys
 import threading
-from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -15,14 +13,12 @@ from typing import Any
 import httpx
 from tincan_core import BasePage, launch, make_server
 from tincan_core._hooks import set_page_observer
-from tincan_core._templates import CACHE_DIRNAME
 
+from ._copies import WebappFiles, checked_relpath
 from ._paths import url_path
 from ._trace import PageVisit, TracingApp, TracingTransport, record_visit
 
 __all__ = ["LiveServer", "Webapp", "WebappFiles", "write_webapp"]
-
-WebappFiles = Mapping[str, str | bytes]
 
 TEST_BASE_URL = "http://testserver"
 
@@ -43,46 +39,26 @@ def _format(record: logging.LogRecord) -> str:
     return _formatter.format(record)
 
 
-def _webapp_logger(root: Path) -> tuple[logging.Logger, _ListHandler]:
+def _webapp_logger(root: Path, level: int) -> tuple[logging.Logger, _ListHandler]:
     """A logger of its own for each webapp, not kept in logging's registry.
 
     Records still propagate to ``tincan_testing``, so pytest shows them with a failure.
     """
-    logger = logging.Logger(f"tincan_testing.webapp.{root.name}", logging.INFO)
+    logger = logging.Logger(f"tincan_testing.webapp.{root.name}", level)
     logger.parent = logging.getLogger("tincan_testing")
     handler = _ListHandler()
     logger.addHandler(handler)
     return logger, handler
 
 
-def _checked_relpath(relpath: str) -> str:
-    parts = relpath.split("/")
-    if any(p in ("", ".", "..") for p in parts):
-        raise ValueError(f"webapp file names are relative paths without . or ..: {relpath!r}")
-    return relpath
-
-
-def write_webapp(
-    root: Path,
-    files: WebappFiles | None = None,
-    *,
-    copy_from: str | os.PathLike[str] | None = None,
-    encoding: str = "utf-8",
-) -> Path:
-    """Lay out a webapp at ``root``: a copy of ``copy_from``, then ``files`` on top."""
-    if copy_from is not None:
-        source = Path(copy_from)
-        if not source.is_dir():
-            raise FileNotFoundError(f"copy_from: {source} is not a directory")
-        # symlinks stay links, so a link out of the tree stays out of the copy too;
-        # compiled templates are keyed by file path, so the source's cache is no use here
-        shutil.copytree(
-            source, root, symlinks=True, ignore=shutil.ignore_patterns(CACHE_DIRNAME)
-        )
-    else:
-        root.mkdir(parents=True)
+def write_webapp(root: Path, files: WebappFiles | None = None, *, encoding: str = "utf-8") -> Path:
+    """Lay out a webapp from ``files`` at a new directory ``root`` (``None`` values are
+    left out), with a ``WEB-INF`` directory."""
+    root.mkdir(parents=True)
     for relpath, content in (files or {}).items():
-        path = root / _checked_relpath(relpath)
+        path = root / checked_relpath(relpath)
+        if content is None:
+            continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content.encode(encoding) if isinstance(content, str) else content)
     (root / "WEB-INF").mkdir(exist_ok=True)
@@ -176,11 +152,12 @@ class Webapp:
         encoding: str = "utf-8",
         multithread: bool = True,
         source: Path | None = None,
+        log_level: int = logging.INFO,
     ) -> None:
         self.root = root
         self.urlroot = urlroot
         self.source = source  # the directory the tree was copied from, if any
-        self._logger, self._log = _webapp_logger(root)
+        self._logger, self._log = _webapp_logger(root, log_level)
         self._last_trace: tuple[PageVisit, ...] = ()
         self._clients: list[httpx.Client] = []
         self._servers: list[LiveServer] = []

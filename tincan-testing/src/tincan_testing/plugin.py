@@ -7,6 +7,7 @@ Every name starts with ``tincan_`` so it cannot clash with other plugins.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import Any, Protocol
 import httpx
 import pytest
 
-from ._webapp import LiveServer, Webapp, WebappFiles, write_webapp
+from ._copies import CopyPool, SessionCopy, WebappFiles
+from ._webapp import LiveServer, Webapp, write_webapp
 
 __all__ = [
     "WebappFactory",
@@ -27,7 +29,7 @@ __all__ = [
 ]
 
 _MARKER_OPTIONS = frozenset(
-    {"webapp", "static", "urlroot", "encoding", "multithread", "allow_errors"}
+    {"webapp", "static", "urlroot", "encoding", "multithread", "allow_errors", "log_level"}
 )
 
 
@@ -35,8 +37,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "tincan(webapp=None, *, static=False, urlroot='/', encoding='utf-8', multithread=True, "
-        "allow_errors=False): the webapp behind tincan_app, tincan_client and "
-        "tincan_live_server: a directory (relative to the test file) or a dict of files",
+        "allow_errors=False, log_level=logging.INFO): the webapp behind tincan_app, "
+        "tincan_client and tincan_live_server: a directory (relative to the test file) "
+        "or a dict of files",
     )
 
 
@@ -53,6 +56,7 @@ class WebappFactory(Protocol):
         encoding: str = "utf-8",
         multithread: bool = True,
         allow_errors: bool = False,
+        log_level: int = logging.INFO,
     ) -> Webapp: ...
 
 
@@ -77,10 +81,11 @@ def _launch(
     encoding: str = "utf-8",
     multithread: bool = True,
     allow_errors: bool = False,
+    log_level: int = logging.INFO,
 ) -> Webapp:
     webapp = Webapp(
         root, urlroot=urlroot, static=static, encoding=encoding, multithread=multithread,
-        source=source,
+        source=source, log_level=log_level,
     )
     if not allow_errors and (webapp.app is None or webapp.errors):
         webapp.close()
@@ -88,18 +93,27 @@ def _launch(
     return webapp
 
 
-@pytest.fixture
-def tincan_webapp(tmp_path: Path) -> Iterator[WebappFactory]:
-    """Factory: ``tincan_webapp(files, *, copy_from, urlroot, static, encoding, multithread,
-    allow_errors) -> Webapp``.
+@pytest.fixture(scope="session")
+def _tincan_copies(tmp_path_factory: pytest.TempPathFactory) -> CopyPool:
+    """The session's copies of webapp directories: launching the same copy again
+    reuses its compiled templates (the cache is keyed by file path)."""
+    return CopyPool(lambda: tmp_path_factory.mktemp("tincan-copy"))
 
-    Writes ``files`` (``{"index.pspx": "...", ...}``, on top of a copy of
-    ``copy_from`` if given) into a new directory under the test's ``tmp_path``,
-    adds ``WEB-INF`` if missing, and launches it. A launch that finds errors
-    fails the test with every problem it logged, unless ``allow_errors=True``.
-    Clients and live servers are closed after the test.
+
+@pytest.fixture
+def tincan_webapp(tmp_path: Path, _tincan_copies: CopyPool) -> Iterator[WebappFactory]:
+    """Factory: ``tincan_webapp(files, *, copy_from, urlroot, static, encoding, multithread,
+    allow_errors, log_level) -> Webapp``.
+
+    Writes ``files`` (``{"index.pspx": "...", ...}``; ``None`` leaves a file or
+    directory of ``copy_from`` out) into a new directory under the test's
+    ``tmp_path``, or on top of a copy of ``copy_from`` kept for the session, adds
+    ``WEB-INF`` if missing, and launches it. A launch that finds errors fails the
+    test with every problem it logged, unless ``allow_errors=True``. Clients and
+    live servers are closed after the test.
     """
     made: list[Webapp] = []
+    held: list[SessionCopy] = []
     numbers = itertools.count()
 
     def factory(
@@ -109,23 +123,26 @@ def tincan_webapp(tmp_path: Path) -> Iterator[WebappFactory]:
         encoding: str = "utf-8",
         **options: Any,
     ) -> Webapp:
-        root = next(p for n in numbers if not (p := tmp_path / f"tincan-webapp-{n}").exists())
-        write_webapp(root, files, copy_from=copy_from, encoding=encoding)
-        source = None if copy_from is None else Path(copy_from).resolve()
+        if copy_from is None:
+            source = None
+            root = next(p for n in numbers if not (p := tmp_path / f"tincan-webapp-{n}").exists())
+            write_webapp(root, files, encoding=encoding)
+        else:
+            source = Path(copy_from).resolve()
+            copy = _tincan_copies.acquire(source)
+            held.append(copy)
+            root = copy.reset(files, encoding=encoding)
         webapp = _launch(root, source, encoding=encoding, **options)
         made.append(webapp)
         return webapp
 
-    yield factory
-    for webapp in made:
-        webapp.close()
-
-
-@pytest.fixture(scope="session")
-def _tincan_session_copies(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, Path]:
-    """One copy per webapp directory per session for ``tincan_app``: launching the same
-    copy again reuses its compiled templates (the cache is keyed by file path)."""
-    return {}
+    try:
+        yield factory
+    finally:
+        for webapp in made:
+            webapp.close()
+        for copy in held:
+            _tincan_copies.release(copy)
 
 
 @pytest.fixture
@@ -158,19 +175,14 @@ def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def tincan_app(
-    request: pytest.FixtureRequest,
-    tincan_webapp: WebappFactory,
-    tmp_path_factory: pytest.TempPathFactory,
-    _tincan_session_copies: dict[Path, Path],
-) -> Iterator[Webapp]:
+def tincan_app(request: pytest.FixtureRequest, tincan_webapp: WebappFactory) -> Webapp:
     """The webapp selected by ``@pytest.mark.tincan(...)`` or ``tincan_app_dir``, freshly
     launched for this test.
 
-    A directory is copied once per session and launched again for each test: a
-    new app, new code-behind and ``WEB-INF/lib`` modules, warm template cache.
-    Tests must not change the files of that copy; use ``tincan_webapp(copy_from=...,
-    files=...)`` for a changed tree.
+    A directory goes into a copy kept for the session, brought back to the
+    source's state before each test and launched again: a new app, new
+    code-behind and ``WEB-INF/lib`` modules, warm template cache. Use
+    ``tincan_webapp(copy_from=..., files=...)`` for a changed tree.
     """
     options = _marker_options(request)
     selected = options.pop("webapp", None)
@@ -180,17 +192,8 @@ def tincan_app(
     else:
         base = request.path.parent
     if isinstance(selected, Mapping):
-        yield tincan_webapp(selected, **options)
-        return
-    source = (base / Path(selected)).resolve()
-    copy = _tincan_session_copies.get(source)
-    if copy is None:
-        copy = tmp_path_factory.mktemp("tincan-app") / source.name
-        write_webapp(copy, copy_from=source)
-        _tincan_session_copies[source] = copy
-    webapp = _launch(copy, source, **options)
-    yield webapp
-    webapp.close()
+        return tincan_webapp(selected, **options)
+    return tincan_webapp(copy_from=base / Path(selected), **options)
 
 
 @pytest.fixture

@@ -1,0 +1,247 @@
+"""Copies of webapp directories that last the whole test session.
+
+TinCan keys compiled templates by file path, so a fresh copy for every test
+would compile every template of the tree again (about a second for a small
+site). A :class:`SessionCopy` stays at one path instead; before each use it is
+brought back to the source plus the test's files, rewriting only what differs.
+Its compiled-template cache and bytecode stay, so a launch compiles only the
+templates that changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from tincan_core._templates import CACHE_DIRNAME
+
+__all__ = ["CopyPool", "SessionCopy", "WebappFiles", "checked_relpath"]
+
+WebappFiles = Mapping[str, str | bytes | None]
+
+_BYTECODE_DIR = "__pycache__"
+# What the launch itself writes into a tree: the copy keeps its own.
+_OWN_CACHE = CACHE_DIRNAME
+
+
+def checked_relpath(relpath: str) -> str:
+    parts = relpath.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"webapp file names are relative paths without . or ..: {relpath!r}")
+    return relpath
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """What one path of the copy should be."""
+
+    kind: str  # "dir", "link" or "file"
+    origin: object = None  # link target; for a file, what its content comes from
+    source: Path | None = None  # a source file to copy (with its times and mode)
+    data: bytes | None = None  # or the bytes to write
+
+
+def _stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
+    # ctime cannot be set back, so any change a test makes to a file shows here
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _source_tree(source: Path) -> dict[str, _Wanted]:
+    wanted: dict[str, _Wanted] = {}
+
+    def walk(directory: str, prefix: str) -> None:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                relpath = prefix + entry.name
+                if entry.is_symlink():
+                    wanted[relpath] = _Wanted("link", os.readlink(entry.path))
+                elif entry.is_dir():
+                    if entry.name == _OWN_CACHE:
+                        continue  # keyed by the source's paths: no use to the copy
+                    wanted[relpath] = _Wanted("dir")
+                    walk(entry.path, relpath + "/")
+                else:
+                    st = entry.stat(follow_symlinks=False)
+                    origin = ("source", entry.path, *_stat_key(st))
+                    wanted[relpath] = _Wanted("file", origin, source=Path(entry.path))
+
+    walk(str(source), "")
+    return wanted
+
+
+def _drop(wanted: dict[str, _Wanted], relpath: str) -> None:
+    below = relpath + "/"
+    for key in [k for k in wanted if k == relpath or k.startswith(below)]:
+        del wanted[key]
+
+
+def _wanted_tree(source: Path, files: WebappFiles | None, encoding: str) -> dict[str, _Wanted]:
+    wanted = _source_tree(source)
+    for relpath, content in (files or {}).items():
+        checked_relpath(relpath)
+        if content is None:
+            _drop(wanted, relpath)
+            continue
+        parts = relpath.split("/")
+        for depth in range(1, len(parts)):
+            parent = "/".join(parts[:depth])
+            if wanted.get(parent, _Wanted("file")).kind != "dir":
+                _drop(wanted, parent)
+                wanted[parent] = _Wanted("dir")
+        data = content.encode(encoding) if isinstance(content, str) else bytes(content)
+        _drop(wanted, relpath)
+        wanted[relpath] = _Wanted("file", ("data", hashlib.sha256(data).digest()), data=data)
+    wanted.setdefault("WEB-INF", _Wanted("dir"))
+    return wanted
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "link"
+    return "dir" if stat.S_ISDIR(mode) else "file"
+
+
+def _present(root: Path) -> dict[str, os.stat_result]:
+    """Everything in the copy but its template cache, not following links."""
+    found: dict[str, os.stat_result] = {}
+
+    def walk(directory: str, prefix: str) -> None:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.name == _OWN_CACHE and entry.is_dir(follow_symlinks=False):
+                    continue
+                relpath = prefix + entry.name
+                found[relpath] = entry.stat(follow_symlinks=False)
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, relpath + "/")
+
+    walk(str(root), "")
+    return found
+
+
+def _is_own_bytecode(relpath: str, mode: int, wanted: Mapping[str, _Wanted]) -> bool:
+    """Bytecode Python wrote for the copy, beside a directory that stays: kept, since
+    Python checks it against its source (modification time and size)."""
+    parts = relpath.split("/")
+    if stat.S_ISDIR(mode) and parts[-1] == _BYTECODE_DIR:
+        holder = parts[:-1]
+    elif stat.S_ISREG(mode) and len(parts) > 1 and parts[-2] == _BYTECODE_DIR:
+        if not parts[-1].endswith(".pyc"):
+            return False
+        holder = parts[:-2]
+    else:
+        return False
+    return not holder or getattr(wanted.get("/".join(holder)), "kind", None) == "dir"
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _forget_bytecode(root: Path, relpath: str) -> None:
+    """Remove the bytecode of a module whose source is rewritten or removed.
+
+    Python trusts bytecode whose recorded source mtime (whole seconds) and size
+    match: a module rewritten within the same second at the same size would
+    otherwise run as its previous version.
+    """
+    directory, _, name = relpath.rpartition("/")
+    cache = root / directory / _BYTECODE_DIR
+    stem = name[: -len(".py")] + "."
+    try:
+        names = os.listdir(cache)
+    except OSError:
+        return
+    for cached in names:
+        if cached.startswith(stem) and cached.endswith(".pyc"):
+            (cache / cached).unlink(missing_ok=True)
+
+
+class SessionCopy:
+    """One copy of ``source`` at ``root``, reset to the source (plus files) before each use."""
+
+    def __init__(self, source: Path, root: Path) -> None:
+        self.source = source
+        self.root = root
+        self.in_use = False
+        self._written: dict[str, tuple[object, tuple[int, int, int, int]]] = {}
+
+    def reset(self, files: WebappFiles | None = None, *, encoding: str = "utf-8") -> Path:
+        """Make the copy the source with ``files`` on top (``None``: leave that path out)."""
+        if not self.source.is_dir():
+            raise FileNotFoundError(f"copy_from: {self.source} is not a directory")
+        wanted = _wanted_tree(self.source, files, encoding)
+        self.root.mkdir(parents=True, exist_ok=True)
+        present = _present(self.root)
+
+        stale: list[str] = []
+        for relpath, st in present.items():
+            want = wanted.get(relpath)
+            if want is None:
+                if not _is_own_bytecode(relpath, st.st_mode, wanted):
+                    stale.append(relpath)
+            elif want.kind != _kind(st.st_mode):
+                stale.append(relpath)
+        outdated = [
+            relpath for relpath, want in wanted.items()
+            if want.kind == "file" and (
+                relpath not in present
+                or self._written.get(relpath) != (want.origin, _stat_key(present[relpath]))
+            )
+        ]
+        for relpath in stale + outdated:
+            if relpath.endswith(".py"):
+                _forget_bytecode(self.root, relpath)
+        for relpath in sorted(stale, reverse=True):  # children before their directories
+            self._written.pop(relpath, None)
+            _remove(self.root / relpath)
+
+        for relpath in sorted(wanted):  # directories before what they hold
+            want, path = wanted[relpath], self.root / relpath
+            if want.kind == "dir":
+                path.mkdir(exist_ok=True)
+            elif want.kind == "link":
+                if not path.is_symlink() or os.readlink(path) != want.origin:
+                    path.unlink(missing_ok=True)
+                    os.symlink(str(want.origin), path)
+            elif relpath in outdated:
+                if want.source is not None:
+                    path.unlink(missing_ok=True)
+                    shutil.copy2(want.source, path, follow_symlinks=False)
+                else:
+                    assert want.data is not None
+                    path.unlink(missing_ok=True)
+                    path.write_bytes(want.data)
+                self._written[relpath] = (want.origin, _stat_key(path.lstat()))
+        return self.root
+
+
+class CopyPool:
+    """The session's copies, by source directory; a copy serves one user at a time."""
+
+    def __init__(self, make_directory: Callable[[], Path]) -> None:
+        self._make_directory = make_directory
+        self._copies: dict[Path, list[SessionCopy]] = {}
+
+    def acquire(self, source: Path) -> SessionCopy:
+        copies = self._copies.setdefault(source, [])
+        for copy in copies:
+            if not copy.in_use:
+                break
+        else:
+            copy = SessionCopy(source, self._make_directory() / (source.name or "webapp"))
+            copies.append(copy)
+        copy.in_use = True
+        return copy
+
+    @staticmethod
+    def release(copy: SessionCopy) -> None:
+        copy.in_use = False
