@@ -118,14 +118,28 @@ def test_bytecode_of_a_rewritten_module_is_removed(source: Path, tmp_path: Path)
     assert not module.exists() and not bytecode.exists()
 
 
-def test_the_pool_hands_a_copy_to_one_user_at_a_time(source: Path, tmp_path: Path) -> None:
+def test_the_pool_shares_a_copy_only_for_the_same_unchanged_tree(
+    source: Path, tmp_path: Path
+) -> None:
     made = iter(range(10))
     pool = CopyPool(lambda: tmp_path / f"made-{next(made)}")
-    first, second = pool.acquire(source), pool.acquire(source)
-    assert first is not second and first.root != second.root
-    assert first.root.name == "site"
-    pool.release(first)
-    assert pool.acquire(source) is first
+    first = pool.acquire(source, {"a.pspx": "<p>a</p>"})
+    assert first.root.name == "site" and (first.root / "a.pspx").exists()
+    other = pool.acquire(source, {"a.pspx": "<p>other</p>"})
+    assert other is not first and (other.root / "a.pspx").read_text() == "<p>other</p>"
+    same = pool.acquire(source, {"a.pspx": "<p>a</p>"})
+    assert same is first and first.users == 2
+    (first.root / "index.pspx").write_text("<p>changed by the test</p>")
+    third = pool.acquire(source, {"a.pspx": "<p>a</p>"})
+    assert third is not first and third is not other
+    assert (third.root / "index.pspx").read_text() == "<p>home</p>"
+    for copy in (first, first, other, third):
+        pool.release(copy)
+    again = pool.acquire(source)
+    assert again is first and (first.root / "index.pspx").read_text() == "<p>home</p>"
+    assert not (first.root / "a.pspx").exists()
+    with pytest.raises(FileNotFoundError, match="is not a directory"):
+        pool.acquire(tmp_path / "nowhere")
 
 
 def test_copies_are_reused_test_after_test(pytester: pytest.Pytester) -> None:
@@ -178,9 +192,16 @@ def test_copies_are_reused_test_after_test(pytester: pytest.Pytester) -> None:
             assert first.root != second.root
             assert first.client().get("/").text == "<p>a</p>"
             assert second.client().get("/").text == "<p>second</p>"
+
+        def test_the_same_tree_twice(tincan_webapp):
+            threaded = tincan_webapp(copy_from=SITE)
+            single = tincan_webapp(copy_from=SITE, multithread=False)
+            assert threaded.root == single.root  # one copy, compiled once
+            assert threaded.app is not single.app
+            assert single.client().get("/").text == threaded.client().get("/").text
         """
     )
-    pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly").assert_outcomes(passed=3)
+    pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly").assert_outcomes(passed=4)
 
 
 def test_log_level_debug_keeps_launch_tracebacks(tincan_webapp: WebappFactory) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tincan_core._templates import CACHE_DIRNAME
 
-__all__ = ["CopyPool", "SessionCopy", "WebappFiles", "checked_relpath"]
+__all__ = ["CopyPool", "SessionCopy", "WebappFiles", "checked_relpath", "wanted_tree"]
 
 WebappFiles = Mapping[str, str | bytes | None]
 
@@ -80,7 +80,10 @@ def _drop(wanted: dict[str, _Wanted], relpath: str) -> None:
         del wanted[key]
 
 
-def _wanted_tree(source: Path, files: WebappFiles | None, encoding: str) -> dict[str, _Wanted]:
+def wanted_tree(source: Path, files: WebappFiles | None, encoding: str) -> dict[str, _Wanted]:
+    """What a copy of ``source`` with ``files`` on top holds, path by path."""
+    if not source.is_dir():
+        raise FileNotFoundError(f"copy_from: {source} is not a directory")
     wanted = _source_tree(source)
     for relpath, content in (files or {}).items():
         checked_relpath(relpath)
@@ -171,77 +174,100 @@ class SessionCopy:
     def __init__(self, source: Path, root: Path) -> None:
         self.source = source
         self.root = root
-        self.in_use = False
+        self.users = 0
+        self.wanted: dict[str, _Wanted] | None = None  # what the last reset made it
         self._written: dict[str, tuple[object, tuple[int, int, int, int]]] = {}
 
     def reset(self, files: WebappFiles | None = None, *, encoding: str = "utf-8") -> Path:
         """Make the copy the source with ``files`` on top (``None``: leave that path out)."""
-        if not self.source.is_dir():
-            raise FileNotFoundError(f"copy_from: {self.source} is not a directory")
-        wanted = _wanted_tree(self.source, files, encoding)
-        self.root.mkdir(parents=True, exist_ok=True)
-        present = _present(self.root)
+        return self.apply(wanted_tree(self.source, files, encoding))
 
-        stale: list[str] = []
-        for relpath, st in present.items():
-            want = wanted.get(relpath)
-            if want is None:
-                if not _is_own_bytecode(relpath, st.st_mode, wanted):
-                    stale.append(relpath)
-            elif want.kind != _kind(st.st_mode):
-                stale.append(relpath)
-        outdated = [
-            relpath for relpath, want in wanted.items()
-            if want.kind == "file" and (
-                relpath not in present
-                or self._written.get(relpath) != (want.origin, _stat_key(present[relpath]))
-            )
+    def _changes(self, wanted: Mapping[str, _Wanted]) -> tuple[list[str], set[str]]:
+        """What to remove, and what to create or rewrite, to make the copy ``wanted``."""
+        present = _present(self.root) if self.root.is_dir() else {}
+        stale = [
+            relpath for relpath, st in present.items()
+            if (relpath not in wanted and not _is_own_bytecode(relpath, st.st_mode, wanted))
+            or (relpath in wanted and wanted[relpath].kind != _kind(st.st_mode))
         ]
-        for relpath in stale + outdated:
+        todo = set()
+        for relpath, want in wanted.items():
+            st = present.get(relpath)
+            if st is None or want.kind != _kind(st.st_mode):
+                todo.add(relpath)
+            elif want.kind == "link":
+                if os.readlink(self.root / relpath) != want.origin:
+                    todo.add(relpath)
+            elif want.kind == "file" and self._written.get(relpath) != (
+                want.origin, _stat_key(st)
+            ):
+                todo.add(relpath)
+        return stale, todo
+
+    def is_current(self, wanted: Mapping[str, _Wanted]) -> bool:
+        """Whether the copy is ``wanted`` as it stands (nothing changed it since)."""
+        stale, todo = self._changes(wanted)
+        return not stale and not todo
+
+    def apply(self, wanted: dict[str, _Wanted]) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        stale, todo = self._changes(wanted)
+        for relpath in stale + sorted(todo):
             if relpath.endswith(".py"):
                 _forget_bytecode(self.root, relpath)
         for relpath in sorted(stale, reverse=True):  # children before their directories
             self._written.pop(relpath, None)
             _remove(self.root / relpath)
-
-        for relpath in sorted(wanted):  # directories before what they hold
+        for relpath in sorted(todo):  # directories before what they hold
             want, path = wanted[relpath], self.root / relpath
             if want.kind == "dir":
                 path.mkdir(exist_ok=True)
-            elif want.kind == "link":
-                if not path.is_symlink() or os.readlink(path) != want.origin:
-                    path.unlink(missing_ok=True)
-                    os.symlink(str(want.origin), path)
-            elif relpath in outdated:
-                if want.source is not None:
-                    path.unlink(missing_ok=True)
-                    shutil.copy2(want.source, path, follow_symlinks=False)
-                else:
-                    assert want.data is not None
-                    path.unlink(missing_ok=True)
-                    path.write_bytes(want.data)
+                continue
+            path.unlink(missing_ok=True)
+            if want.kind == "link":
+                os.symlink(str(want.origin), path)
+            elif want.source is not None:
+                shutil.copy2(want.source, path, follow_symlinks=False)
                 self._written[relpath] = (want.origin, _stat_key(path.lstat()))
+            else:
+                assert want.data is not None
+                path.write_bytes(want.data)
+                self._written[relpath] = (want.origin, _stat_key(path.lstat()))
+        self.wanted = wanted
         return self.root
 
 
 class CopyPool:
-    """The session's copies, by source directory; a copy serves one user at a time."""
+    """The session's copies, by source directory.
+
+    A copy in use serves another request only for the very same tree, and only
+    while nothing has changed it: two launches of one tree in a test share it.
+    """
 
     def __init__(self, make_directory: Callable[[], Path]) -> None:
         self._make_directory = make_directory
         self._copies: dict[Path, list[SessionCopy]] = {}
 
-    def acquire(self, source: Path) -> SessionCopy:
+    def acquire(
+        self, source: Path, files: WebappFiles | None = None, *, encoding: str = "utf-8"
+    ) -> SessionCopy:
+        """A copy of ``source`` with ``files`` on top, ready to launch."""
+        wanted = wanted_tree(source, files, encoding)
         copies = self._copies.setdefault(source, [])
         for copy in copies:
-            if not copy.in_use:
+            if copy.users and copy.wanted == wanted and copy.is_current(wanted):
+                copy.users += 1
+                return copy
+        for copy in copies:
+            if not copy.users:
                 break
         else:
             copy = SessionCopy(source, self._make_directory() / (source.name or "webapp"))
             copies.append(copy)
-        copy.in_use = True
+        copy.users = 1
+        copy.apply(wanted)
         return copy
 
     @staticmethod
     def release(copy: SessionCopy) -> None:
-        copy.in_use = False
+        copy.users -= 1

@@ -129,9 +129,9 @@ def tincan_webapp(tmp_path: Path, _tincan_copies: CopyPool) -> Iterator[WebappFa
             write_webapp(root, files, encoding=encoding)
         else:
             source = Path(copy_from).resolve()
-            copy = _tincan_copies.acquire(source)
+            copy = _tincan_copies.acquire(source, files, encoding=encoding)
             held.append(copy)
-            root = copy.reset(files, encoding=encoding)
+            root = copy.root
         webapp = _launch(root, source, encoding=encoding, **options)
         made.append(webapp)
         return webapp
