@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, Protocol
+
 import pytest
+from tincan_testing import Webapp
+from tincan_testing.plugin import WebappFactory
 
-from tests._helpers import DEMO, DemoCopy, Launched, copy_demo, launch
-
-
-@pytest.fixture(scope="session")
-def demo_site() -> Launched:
-    """``examples/demo`` as shipped, launched with static files."""
-    return launch(DEMO)
+from tests._helpers import DEMO
 
 
-@pytest.fixture(scope="session")
-def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> DemoCopy:
-    """A copy of the demo for tests that add or remove files for one launch."""
-    copy = DemoCopy(copy_demo(tmp_path_factory.mktemp("demo") / "demo"))
-    launch(copy.root)  # warms the template cache of the copy
-    return copy
+class DemoFactory(Protocol):
+    def __call__(
+        self, files: Mapping[str, str | bytes | None] | None = None, **options: Any
+    ) -> Webapp: ...
+
+
+@pytest.fixture
+def demo(tincan_webapp: WebappFactory) -> DemoFactory:
+    """``demo(files=None, **options)``: ``examples/demo`` with ``files`` on top (``None``
+    leaves a file out), launched with static files and any other ``tincan_webapp`` option."""
+
+    def launch(files: Mapping[str, str | bytes | None] | None = None, **options: Any) -> Webapp:
+        options.setdefault("static", True)
+        return tincan_webapp(files, copy_from=DEMO, **options)
+
+    return launch

@@ -1,5 +1,6 @@
 """End to end over ``examples/demo`` as shipped: routes, directives, code-behind,
-forwards and error pages (SPEC §2-§6), through httpx in-process."""
+forwards and error pages (SPEC §2-§6), through httpx in-process. Every test gets
+the demo freshly launched (an empty guestbook) by tincan-testing's fixtures."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import uuid
 
 import httpx
 import pytest
+from tincan_testing import Webapp
 
-from tests._helpers import DEMO, DEMO_URLS, Launched
+from tests._helpers import DEMO, DEMO_URLS
+
+pytestmark = pytest.mark.tincan(webapp="../examples/demo", static=True)
 
 PAGE_URLS = [
     url for url, _, _ in DEMO_URLS if ".pspx" in url or not url.startswith(("/static", "/docs"))
@@ -30,14 +34,16 @@ def main_of(response: httpx.Response) -> str:
     return match.group(0)
 
 
-def test_the_demo_launches_without_errors(demo_site: Launched) -> None:
-    assert demo_site.errors == 0
-    assert demo_site.log.errors == []
+def test_the_demo_launches_without_errors(tincan_app: Webapp) -> None:
+    assert tincan_app.errors == 0
+    assert tincan_app.problems() == []  # no errors, no warnings
 
 
 @pytest.mark.parametrize(("url", "status", "marker"), DEMO_URLS)
-def test_every_demo_url_answers(demo_site: Launched, url: str, status: int, marker: str) -> None:
-    response = demo_site.get(url)
+def test_every_demo_url_answers(
+    tincan_client: httpx.Client, url: str, status: int, marker: str
+) -> None:
+    response = tincan_client.get(url)
     assert response.status_code == status
     assert marker in response.text
 
@@ -48,8 +54,8 @@ def test_every_demo_url_answers(demo_site: Launched, url: str, status: int, mark
 @pytest.mark.parametrize(
     "url", ["/guestbook", "/index", "/about/index", "/entries.PSPX", "/theme"]
 )
-def test_the_extension_is_part_of_the_route(demo_site: Launched, url: str) -> None:
-    assert demo_site.get(url).status_code == 404
+def test_the_extension_is_part_of_the_route(tincan_client: httpx.Client, url: str) -> None:
+    assert tincan_client.get(url).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -63,9 +69,9 @@ def test_the_extension_is_part_of_the_route(demo_site: Launched, url: str) -> No
     ],
 )
 def test_index_files_answer_for_their_directory(
-    demo_site: Launched, alias: str, index: str
+    tincan_client: httpx.Client, alias: str, index: str
 ) -> None:
-    by_alias, by_name = demo_site.get(alias), demo_site.get(index)
+    by_alias, by_name = tincan_client.get(alias), tincan_client.get(index)
     assert by_alias.status_code == by_name.status_code == 200
     if index.endswith(".html"):
         assert by_alias.content == by_name.content
@@ -77,8 +83,8 @@ def test_index_files_answer_for_their_directory(
 @pytest.mark.parametrize(
     "url", ["/static/", "/static", "/errors/", "/errors", "/WEB-INF/", "/about//"]
 )
-def test_directories_without_an_index_are_404(demo_site: Launched, url: str) -> None:
-    response = demo_site.get(url)
+def test_directories_without_an_index_are_404(tincan_client: httpx.Client, url: str) -> None:
+    response = tincan_client.get(url)
     assert response.status_code == 404
     assert "<h1>Nothing here</h1>" in response.text  # the 404 page, not a listing
 
@@ -97,8 +103,8 @@ def test_directories_without_an_index_are_404(demo_site: Launched, url: str) -> 
         "/about/über uns.pspx",
     ],
 )
-def test_routes_are_case_sensitive(demo_site: Launched, url: str) -> None:
-    assert demo_site.get(url).status_code == 404
+def test_routes_are_case_sensitive(tincan_client: httpx.Client, url: str) -> None:
+    assert tincan_client.get(url).status_code == 404
 
 
 # -- §3 header and body ------------------------------------------------------------------------
@@ -106,37 +112,38 @@ def test_routes_are_case_sensitive(demo_site: Launched, url: str) -> None:
 
 @pytest.mark.parametrize("url", PAGE_URLS)
 def test_pages_start_with_their_body_not_with_blank_header_lines(
-    demo_site: Launched, url: str
+    tincan_client: httpx.Client, url: str
 ) -> None:
-    body = demo_site.get(url).text
+    body = tincan_client.get(url).text
     assert body.startswith("<!DOCTYPE html>\n<html") or url == "/theme.pspx"
     assert "#rem" not in body and "#load" not in body and "metal:" not in body
 
 
-def test_rem_lines_are_comments(demo_site: Launched) -> None:
+def test_rem_lines_are_comments(tincan_client: httpx.Client) -> None:
     assert "It answers /index.pspx" in (DEMO / "index.pspx").read_text()
-    assert "It answers" not in demo_site.get("/").text
+    assert "It answers" not in tincan_client.get("/").text
 
 
-def test_end_closes_the_header_so_later_hash_lines_are_body(demo_site: Launched) -> None:
-    response = demo_site.get("/theme.pspx")
+def test_end_closes_the_header_so_later_hash_lines_are_body(tincan_client: httpx.Client) -> None:
+    response = tincan_client.get("/theme.pspx")
     assert response.text.startswith("#masthead { border-bottom-color: #0f766e; }\n")
     assert "#end" not in response.text and "#rem" not in response.text
 
 
-def test_methods_lists_what_a_page_accepts(demo_site: Launched) -> None:
+def test_methods_lists_what_a_page_accepts(tincan_client: httpx.Client) -> None:
     assert (
-        demo_site.client.post("/guestbook.pspx", data={"name": "", "message": ""}).status_code
-        == 422
+        tincan_client.post("/guestbook.pspx", data={"name": "", "message": ""}).status_code == 422
     )
-    response = demo_site.client.delete("/guestbook.pspx")
+    response = tincan_client.delete("/guestbook.pspx")
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, HEAD, POST"
 
 
 @pytest.mark.parametrize("url", ["/about/", "/about", "/", "/entries.pspx", "/about/deutsch.pspx"])
-def test_get_only_pages_refuse_post_with_405_and_allow(demo_site: Launched, url: str) -> None:
-    response = demo_site.client.post(url)
+def test_get_only_pages_refuse_post_with_405_and_allow(
+    tincan_client: httpx.Client, url: str
+) -> None:
+    response = tincan_client.post(url)
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, HEAD"
     # through the error pages: the catch-all page with its own text
@@ -145,19 +152,19 @@ def test_get_only_pages_refuse_post_with_405_and_allow(demo_site: Launched, url:
 
 
 @pytest.mark.parametrize("url", ["/", "/guestbook.pspx", "/about/Über uns.pspx", "/docs/"])
-def test_head_follows_get(demo_site: Launched, url: str) -> None:
-    response = demo_site.client.head(url)
+def test_head_follows_get(tincan_client: httpx.Client, url: str) -> None:
+    response = tincan_client.head(url)
     assert response.status_code == 200
     assert response.content == b""
 
 
-def test_hidden_page_has_no_route(demo_site: Launched) -> None:
-    assert demo_site.get("/thanks.pspx").status_code == 404
-    assert demo_site.client.post("/thanks.pspx", data={"name": "x"}).status_code == 404
+def test_hidden_page_has_no_route(tincan_client: httpx.Client) -> None:
+    assert tincan_client.get("/thanks.pspx").status_code == 404
+    assert tincan_client.post("/thanks.pspx", data={"name": "x"}).status_code == 404
 
 
-def test_python_directive_lets_one_controller_drive_two_views(demo_site: Launched) -> None:
-    cards, table = demo_site.get("/entries.pspx"), demo_site.get("/entries-table.pspx")
+def test_python_directive_lets_one_controller_drive_two_views(tincan_client: httpx.Client) -> None:
+    cards, table = tincan_client.get("/entries.pspx"), tincan_client.get("/entries-table.pspx")
     count = re.search(r"<h1>All (\d+) entries</h1>", cards.text)
     assert count and f"<h1>All {count.group(1)} entries</h1>" in table.text
     numbers = re.findall(r'entry\.pspx\?n=(\d+)"', cards.text)
@@ -165,8 +172,8 @@ def test_python_directive_lets_one_controller_drive_two_views(demo_site: Launche
     assert '<article class="entry">' not in table.text and "<table" not in cards.text
 
 
-def test_template_directive_renders_another_pages_body(demo_site: Launched) -> None:
-    english, german = demo_site.get("/about/"), demo_site.get("/about/Über uns.pspx")
+def test_template_directive_renders_another_pages_body(tincan_client: httpx.Client) -> None:
+    english, german = tincan_client.get("/about/"), tincan_client.get("/about/Über uns.pspx")
     assert german.status_code == 200
     assert '<html lang="de">' in german.text and '<html lang="en">' in english.text
     # the body of index.pspx, the texts of the German page's own code-behind
@@ -176,93 +183,94 @@ def test_template_directive_renders_another_pages_body(demo_site: Launched) -> N
     assert "Wer dahintersteckt" in german.text and "Who is behind it" not in german.text
 
 
-def test_load_from_tlib_and_from_the_pages_directory(demo_site: Launched) -> None:
-    about = demo_site.get("/about/").text
+def test_load_from_tlib_and_from_the_pages_directory(tincan_client: httpx.Client) -> None:
+    about = tincan_client.get("/about/").text
     assert '<header id="masthead">' in about  # <layout.pt> from WEB-INF/tlib
     assert '<span class="avatar">A</span>' in about  # team.pt beside the page
-    home = demo_site.get("/").text
+    home = tincan_client.get("/").text
     assert '<article class="entry">' in home  # <w=widgets.pt>, as variable "w"
 
 
 # -- §4 code-behind ----------------------------------------------------------------------------
 
 
-def sign(demo_site: Launched, name: str, message: str, **kwargs: object) -> httpx.Response:
-    return demo_site.client.post(
-        "/guestbook.pspx", data={"name": name, "message": message}, **kwargs
-    )  # type: ignore[arg-type]
+def sign(client: httpx.Client, name: str, message: str, **kwargs: object) -> httpx.Response:
+    return client.post("/guestbook.pspx", data={"name": name, "message": message}, **kwargs)  # type: ignore[arg-type]
 
 
-def test_signing_the_guestbook(demo_site: Launched) -> None:
+def test_signing_the_guestbook(tincan_client: httpx.Client) -> None:
     name = f"Zoë {uuid.uuid4().hex[:8]}"
-    response = sign(demo_site, name, "Lovely little site!")
+    response = sign(tincan_client, name, "Lovely little site!")
     assert response.status_code == 200
     assert f"<h1>Thank you, {name}!</h1>" in response.text
     number = re.search(r"Your note is entry\s+<a href=\"/entry.pspx\?n=(\d+)\">", response.text)
     assert number
-    entry = demo_site.get(f"/entry.pspx?n={number.group(1)}")
+    entry = tincan_client.get(f"/entry.pspx?n={number.group(1)}")
     assert entry.status_code == 200
     assert "Lovely little site!" in entry.text and name in entry.text
-    assert name in demo_site.get("/").text  # the newest entries on the home page
+    assert name in tincan_client.get("/").text  # the newest entries on the home page
 
 
-def test_code_behind_sets_status_and_headers(demo_site: Launched) -> None:
-    response = sign(demo_site, "", "x" * 501)
+def test_code_behind_sets_status_and_headers(tincan_client: httpx.Client) -> None:
+    response = sign(tincan_client, "", "x" * 501)
     assert response.status_code == 422
     assert response.headers["cache-control"] == "no-store"
     assert "Please tell us your name." in response.text
     assert "Messages are limited to 500 characters." in response.text
-    theme = demo_site.get("/theme.pspx?accent=plum")
+    theme = tincan_client.get("/theme.pspx?accent=plum")
     assert theme.headers["content-type"] == "text/css; charset=utf-8"
     assert theme.headers["cache-control"] == "max-age=300"
     assert "--accent: #7e22ce;" in theme.text
 
 
-def test_code_behind_sets_and_reads_cookies(demo_site: Launched) -> None:
+def test_code_behind_sets_and_reads_cookies(tincan_client: httpx.Client) -> None:
     name = f"Jürgen {uuid.uuid4().hex[:6]}"
-    response = sign(demo_site, name, "Hallo!")
+    response = sign(tincan_client, name, "Hallo!")
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("guestbook_name=J%C3%BCrgen%20")
     assert "HttpOnly" in cookie and "Path=/;" in cookie
     value = cookie.split(";")[0].partition("=")[2]
-    form = demo_site.get("/guestbook.pspx", headers={"Cookie": f"guestbook_name={value}"})
+    form = tincan_client.get("/guestbook.pspx", headers={"Cookie": f"guestbook_name={value}"})
     assert f'<input id="name" name="name" value="{name}"' in form.text
 
 
-def test_template_variables_are_escaped(demo_site: Launched) -> None:
+def test_template_variables_are_escaped(tincan_client: httpx.Client) -> None:
     name, message = "<script>alert(1)</script>", 'He said "hi" & <b>left</b>'
-    response = sign(demo_site, name, message)
+    response = sign(tincan_client, name, message)
     assert "<script>alert(1)</script>" not in response.text
     assert "Thank you, &lt;script&gt;alert(1)&lt;/script&gt;!" in response.text
-    listing = demo_site.get("/entries.pspx").text
+    listing = tincan_client.get("/entries.pspx").text
     assert '<p class="message">He said "hi" &amp; &lt;b&gt;left&lt;/b&gt;</p>' in listing
-    form = demo_site.get("/guestbook.pspx", headers={"Cookie": "guestbook_name=%22%3E%3Cb%3E"})
+    form = tincan_client.get("/guestbook.pspx", headers={"Cookie": "guestbook_name=%22%3E%3Cb%3E"})
     assert '<input id="name" name="name" value="&quot;&gt;&lt;b&gt;"' in form.text
 
 
-def test_redirect_from_code_behind(demo_site: Launched) -> None:
-    response = demo_site.get("/entry.pspx")
+def test_redirect_from_code_behind(tincan_client: httpx.Client) -> None:
+    response = tincan_client.get("/entry.pspx")
     assert response.status_code == 303
     assert response.headers["location"] == "http://testserver/entries.pspx"
 
 
 @pytest.mark.parametrize("number", ["999999", "abc", "-1"])
 def test_abort_from_code_behind_goes_through_the_error_page(
-    demo_site: Launched, number: str
+    tincan_client: httpx.Client, number: str
 ) -> None:
-    response = demo_site.get(f"/entry.pspx?n={number}")
+    response = tincan_client.get(f"/entry.pspx?n={number}")
     assert response.status_code == 404
     assert f"There is no entry #{number}." in response.text
     assert '<header id="masthead">' in response.text
 
 
-def test_exception_becomes_the_500_page_without_traceback(demo_site: Launched) -> None:
-    response = demo_site.get("/crash.pspx")
+def test_exception_becomes_the_500_page_without_traceback(
+    tincan_client: httpx.Client, tincan_app: Webapp
+) -> None:
+    response = tincan_client.get("/crash.pspx")
     assert response.status_code == 500
     assert "<h1>Something went wrong on our side</h1>" in response.text
-    for leak in ("Traceback", "RuntimeError", "on purpose", "crash.py", str(DEMO), 'File "'):
+    leaks = ("Traceback", "RuntimeError", "on purpose", "crash.py", str(DEMO), 'File "')
+    for leak in (*leaks, str(tincan_app.root)):
         assert leak not in response.text
-    logged = demo_site.log.records[-1]
+    logged = tincan_app.records[-1]
     assert "error serving /crash.pspx" in logged.getMessage()
     assert logged.exc_info and "on purpose" in str(logged.exc_info[1])
 
@@ -271,22 +279,24 @@ def test_exception_becomes_the_500_page_without_traceback(demo_site: Launched) -
 
 
 @pytest.mark.parametrize("url", ["/home.pspx", "/start.pspx"])
-def test_forward_chain_keeps_the_url_and_request_path(demo_site: Launched, url: str) -> None:
-    response = demo_site.get(url)
+def test_forward_chain_keeps_the_url_and_request_path(
+    tincan_client: httpx.Client, url: str
+) -> None:
+    response = tincan_client.get(url)
     assert response.status_code == 200
     assert not response.history and str(response.url) == f"http://testserver{url}"
     assert footer_path(response) == url
-    assert main_of(response) == main_of(demo_site.get("/"))
+    assert main_of(response) == main_of(tincan_client.get("/"))
 
 
-def test_forward_target_written_as_a_string_literal(demo_site: Launched) -> None:
-    response = demo_site.get("/about/deutsch.pspx")
+def test_forward_target_written_as_a_string_literal(tincan_client: httpx.Client) -> None:
+    response = tincan_client.get("/about/deutsch.pspx")
     assert "<h1>Über diese Seite</h1>" in response.text
     assert footer_path(response) == "/about/deutsch.pspx"
 
 
-def test_programmatic_forward_target_sees_its_own_path(demo_site: Launched) -> None:
-    response = sign(demo_site, "Fwd", "forwarded")
+def test_programmatic_forward_target_sees_its_own_path(tincan_client: httpx.Client) -> None:
+    response = sign(tincan_client, "Fwd", "forwarded")
     assert str(response.url) == "http://testserver/guestbook.pspx" and not response.history
     assert footer_path(response) == "/thanks.pspx"  # a hidden page, reached by forward
     # the same request went on: the form is readable and the cookie set before forwarding stays
@@ -297,13 +307,13 @@ def test_programmatic_forward_target_sees_its_own_path(demo_site: Launched) -> N
 
 @pytest.mark.parametrize("url", ["/about/?lang=de", "/about?lang=de", "/about/index.pspx?lang=de"])
 def test_programmatic_forward_to_a_name_with_space_and_umlaut(
-    demo_site: Launched, url: str
+    tincan_client: httpx.Client, url: str
 ) -> None:
-    response = demo_site.get(url)
+    response = tincan_client.get(url)
     assert response.status_code == 200
     assert "<h1>Über diese Seite</h1>" in response.text
     assert footer_path(response) == "/about/Über uns.pspx"
-    assert demo_site.get(url.replace("lang=de", "lang=en")).text.count("About this site") == 1
+    assert tincan_client.get(url.replace("lang=de", "lang=en")).text.count("About this site") == 1
 
 
 # -- §6 error pages ----------------------------------------------------------------------------
@@ -321,10 +331,10 @@ def test_programmatic_forward_to_a_name_with_space_and_umlaut(
     ],
 )
 def test_error_pages_keep_the_status(
-    demo_site: Launched, method: str, url: str, status: int, heading: str
+    tincan_client: httpx.Client, method: str, url: str, status: int, heading: str
 ) -> None:
     headers = {"Range": "bytes=999999-"} if status == 416 else {}
-    response = demo_site.client.request(method, url, headers=headers)
+    response = tincan_client.request(method, url, headers=headers)
     assert response.status_code == status
     assert response.headers["content-type"] == "text/html; charset=UTF-8"
     assert heading in response.text
@@ -333,23 +343,25 @@ def test_error_pages_keep_the_status(
         assert leak not in response.text
 
 
-def test_error_pages_sharing_one_body_through_template(demo_site: Launched) -> None:
-    server_error, other = demo_site.get("/crash.pspx"), demo_site.client.post("/about/")
+def test_error_pages_sharing_one_body_through_template(tincan_client: httpx.Client) -> None:
+    server_error, other = tincan_client.get("/crash.pspx"), tincan_client.post("/about/")
     shared = re.compile(r'<main class="error">\s*<h1>.*</h1>\s*<p>.*</p>\s*<p><a href="/">Back')
     assert shared.search(server_error.text) and shared.search(other.text)
     assert "WEB-INF/templates/error.pspx" in (DEMO / "errors" / "500.pspx").read_text()
 
 
-def test_error_page_code_behind_sees_request_and_error(demo_site: Launched) -> None:
-    response = demo_site.get("/nowhere/at/all.pspx")
+def test_error_page_code_behind_sees_request_and_error(tincan_client: httpx.Client) -> None:
+    response = tincan_client.get("/nowhere/at/all.pspx")
     assert "There is no page at <code>/nowhere/at/all.pspx</code>" in response.text
 
 
 @pytest.mark.parametrize(
     ("old", "new"), [("/guestbook.html", "/guestbook.pspx"), ("/about.html", "/about/")]
 )
-def test_redirect_from_an_error_page_is_sent(demo_site: Launched, old: str, new: str) -> None:
-    response = demo_site.get(old)
+def test_redirect_from_an_error_page_is_sent(
+    tincan_client: httpx.Client, old: str, new: str
+) -> None:
+    response = tincan_client.get(old)
     assert response.status_code == 301
     assert response.headers["location"] == f"http://testserver{new}"
-    assert demo_site.get(old, follow_redirects=True).status_code == 200
+    assert tincan_client.get(old, follow_redirects=True).status_code == 200

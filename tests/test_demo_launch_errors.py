@@ -1,6 +1,7 @@
 """Launch errors (SPEC §3-§6, §8): one broken page added to the demo costs exactly one
 error, logged on one line naming the file (and the line, where the SPEC asks), and
-that page alone: it gets no route and every other page of the demo is still served."""
+that page alone: it gets no route and every other page of the demo is still served.
+Each case is a copy of the demo with files added, launched by tincan-testing."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from dataclasses import dataclass, field
 import pytest
 import tincan
 
-from tests._helpers import DEMO_URLS, DemoCopy, client_for, fresh_logger
+from tests._helpers import DEMO, DEMO_URLS, fresh_logger, logged
+from tests.conftest import DemoFactory
 
 LAYOUT_PAGE = """\
 <!DOCTYPE html>
@@ -26,11 +28,12 @@ class Broken:
 
     page: str  # the added .pspx (its route must not exist)
     header: str  # header lines of the page
-    message: str  # a fragment of the logged message
+    message: str  # a fragment of the logged message, besides the files it names
     named: str = ""  # the file the message names (default: the page)
     line: int | None = None  # the line the message names, when the SPEC asks for one
     body: str | bytes = LAYOUT_PAGE
     extra: dict[str, str | bytes] = field(default_factory=dict)  # other files to add
+    also: str = ""  # another file of the demo the message names
 
     def files(self) -> dict[str, str | bytes]:
         body = self.body if isinstance(self.body, bytes) else self.body.encode("utf-8")
@@ -151,14 +154,12 @@ CASES: dict[str, Broken] = {
     "#errors success code": Broken(
         page("errors-200"), "#rem\n#errors 200\n", "'200' is not an error code", line=2
     ),
+    # the code that clashes, and both pages claiming it
     "duplicate error code": Broken(
-        page("errors-dup"),
-        "#rem\n#errors 418 404\n",
-        "claimed twice, also by {root}/errors/404.pspx",
-        line=2,
+        page("errors-dup"), "#rem\n#errors 418 404\n", "404", line=2, also="errors/404.pspx"
     ),
     "second catch-all error page": Broken(
-        page("errors-all"), "#errors\n", "claimed twice, also by {root}/errors/other.pspx", line=1
+        page("errors-all"), "#errors\n", "#errors", line=1, also="errors/other.pspx"
     ),
     # -- #methods
     "#methods not a token": Broken(
@@ -262,36 +263,40 @@ CASES: dict[str, Broken] = {
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
-def test_a_broken_page_costs_one_error_and_nothing_else(demo_copy: DemoCopy, case: Broken) -> None:
-    with demo_copy.launched(case.files()) as site:
-        root = str(demo_copy.root)
-        assert site.errors == 1, site.log.errors
-        [message] = site.log.errors
-        named = f"{root}/{case.named or case.page}"
-        location = f"{named}:{case.line}: " if case.line else f"{named}: "
-        assert message.startswith(location), message
-        assert case.message.format(root=root) in message
-        assert "\n" not in message and "Traceback" not in message
-        assert all(record.exc_info is None for record in site.log.records)  # INFO: no traceback
-        assert site.get("/" + case.page).status_code == 404
-        for url, status, marker in DEMO_URLS:
-            response = site.get(url)
-            assert (response.status_code, marker in response.text) == (status, True), url
+def test_a_broken_page_costs_one_error_and_nothing_else(demo: DemoFactory, case: Broken) -> None:
+    site = demo(case.files(), allow_errors=True)
+    root = str(site.root)
+    assert site.errors == 1, logged(site)
+    [message] = logged(site)
+    named = f"{root}/{case.named or case.page}"
+    location = f"{named}:{case.line}: " if case.line else f"{named}: "
+    assert message.startswith(location), message
+    rest = message[len(location) :]
+    if case.also:
+        also = f"{root}/{case.also}"
+        assert also in rest, message
+        rest = rest.replace(also, "")
+    assert case.message in rest, message
+    assert "\n" not in message and "Traceback" not in message
+    assert all(record.exc_info is None for record in site.records)  # INFO: no traceback
+    client = site.client()
+    assert client.get("/" + case.page).status_code == 404
+    for url, status, marker in DEMO_URLS:
+        response = client.get(url)
+        assert (response.status_code, marker in response.text) == (status, True), url
 
 
-def test_errors_are_logged_with_traceback_at_debug(demo_copy: DemoCopy) -> None:
+def test_errors_are_logged_with_traceback_at_debug(demo: DemoFactory) -> None:
     case = CASES["code-behind raises at import"]
-    with demo_copy.variant(case.files()) as root:
-        logger, log = fresh_logger(logging.DEBUG)
-        app, errors = tincan.launch(root, logger=logger, static=True)
-        assert errors == 1
-        [record] = [r for r in log.records if r.levelno == logging.ERROR]
-        assert record.exc_info is not None
-        assert isinstance(record.exc_info[1], RuntimeError)
-        assert client_for(app).get("/").status_code == 200
+    site = demo(case.files(), allow_errors=True, log_level=logging.DEBUG)
+    assert site.errors == 1
+    [record] = [r for r in site.records if r.levelno == logging.ERROR]
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], RuntimeError)
+    assert site.client().get("/").status_code == 200
 
 
-def test_several_broken_pages_are_counted_one_by_one(demo_copy: DemoCopy) -> None:
+def test_several_broken_pages_are_counted_one_by_one(demo: DemoFactory) -> None:
     chosen = [
         "unknown directive",
         "code-behind syntax error",
@@ -301,17 +306,17 @@ def test_several_broken_pages_are_counted_one_by_one(demo_copy: DemoCopy) -> Non
     files: dict[str, str | bytes] = {}
     for name in chosen:
         files.update(CASES[name].files())
-    with demo_copy.launched(files) as site:
-        assert site.errors == len(chosen) == len(site.log.errors)
-        assert site.get("/guestbook.pspx").status_code == 200
+    site = demo(files, allow_errors=True)
+    assert site.errors == len(chosen) == len(logged(site))
+    assert site.client().get("/guestbook.pspx").status_code == 200
 
 
-def test_a_page_forwarding_to_a_broken_page_fails_too(demo_copy: DemoCopy) -> None:
+def test_a_page_forwarding_to_a_broken_page_fails_too(demo: DemoFactory) -> None:
     files = {**CASES["unknown directive"].files(), page("to-broken"): "#forward zz-unknown.pspx\n"}
-    with demo_copy.launched(files) as site:
-        assert site.errors == 2
-        assert any(f"{page('to-broken')}:1: #forward target" in m for m in site.log.errors)
-        assert site.get("/" + page("to-broken")).status_code == 404
+    site = demo(files, allow_errors=True)
+    assert site.errors == 2
+    assert any(f"{page('to-broken')}:1: #forward target" in m for m in logged(site))
+    assert site.client().get("/" + page("to-broken")).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -322,16 +327,11 @@ def test_a_page_forwarding_to_a_broken_page_fails_too(demo_copy: DemoCopy) -> No
         ("demo", "relative", "must start with '/'"),
     ],
 )
-def test_an_unusable_tree_is_none_and_one_error(
-    demo_copy: DemoCopy, fsroot: str, urlroot: str, message: str
-) -> None:
-    root = (
-        demo_copy.root
-        if fsroot == "demo"
-        else demo_copy.root / "docs"
-        if fsroot == "no-web-inf"
-        else demo_copy.root / "zz-missing"
-    )
+def test_an_unusable_tree_is_none_and_one_error(fsroot: str, urlroot: str, message: str) -> None:
+    """``launch()`` itself, on trees the plugin would not build: it stops before reading
+    (or writing) anything in the demo."""
+    root = DEMO if fsroot == "demo" else DEMO / "docs" if fsroot == "no-web-inf" else DEMO / "zz"
+    assert root.is_dir() is (fsroot != "missing")
     logger, log = fresh_logger()
     assert tincan.launch(root, urlroot, logger=logger) == (None, 1)
     [logged] = log.errors

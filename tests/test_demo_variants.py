@@ -4,11 +4,14 @@ the default error page, a urlroot and ``multithread=False`` (SPEC §2-§8)."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
+from tincan_testing import Webapp
 
-from tests._helpers import DEMO_URLS, DemoCopy, Launched, client_for, launch
+from tests._helpers import DEMO, DEMO_URLS, logged
+from tests.conftest import DemoFactory
 
 LAYOUT_BODY = """\
 #load <layout.pt>
@@ -31,7 +34,7 @@ def code_behind(body: str, base: str = "Page") -> str:
 # -- §2 index precedence -----------------------------------------------------------------------
 
 
-def test_index_precedence_pspx_over_html_over_htm(demo_copy: DemoCopy) -> None:
+def test_index_precedence_pspx_over_html_over_htm(demo: DemoFactory) -> None:
     files = {
         "about/index.html": "<p>shadowed html</p>",
         "docs/index.htm": "<p>shadowed htm</p>",
@@ -40,74 +43,79 @@ def test_index_precedence_pspx_over_html_over_htm(demo_copy: DemoCopy) -> None:
         "zz-all/index.html": "<p>all: html</p>",
         "zz-all/index.pspx": "<p>all: pspx</p>",
     }
-    with demo_copy.launched(files) as site:
-        assert site.errors == 0
-        for directory, winner in [
-            ("/about", "<h1>About this site</h1>"),
-            ("/docs", "<h1>How this site is built</h1>"),
-            ("/zz-htm-only", "<p>the htm index</p>"),
-            ("/zz-all", "<p>all: pspx</p>"),
-        ]:
-            for url in (directory, directory + "/"):
-                assert winner in site.get(url).text, url
-        # the shadowed files are still files of their own
-        assert site.get("/about/index.html").text == "<p>shadowed html</p>"
-        assert site.get("/zz-all/index.htm").text == "<p>all: htm</p>"
-        shadowed = [m for m in site.log.at(20) if "shadowed" in m]
-        assert len(shadowed) == 4
-        assert any("about/index.html" in m and "about/index.pspx" in m for m in shadowed)
-        assert any("docs/index.htm " in m and "docs/index.html" in m for m in shadowed)
+    site = demo(files)
+    client = site.client()
+    assert site.errors == 0
+    for directory, winner in [
+        ("/about", "<h1>About this site</h1>"),
+        ("/docs", "<h1>How this site is built</h1>"),
+        ("/zz-htm-only", "<p>the htm index</p>"),
+        ("/zz-all", "<p>all: pspx</p>"),
+    ]:
+        for url in (directory, directory + "/"):
+            assert winner in client.get(url).text, url
+    # the shadowed files are still files of their own
+    assert client.get("/about/index.html").text == "<p>shadowed html</p>"
+    assert client.get("/zz-all/index.htm").text == "<p>all: htm</p>"
+    shadowed = [m for m in logged(site, logging.INFO) if "shadowed" in m]
+    assert len(shadowed) == 4
+    assert any("about/index.html" in m and "about/index.pspx" in m for m in shadowed)
+    assert any("docs/index.htm " in m and "docs/index.html" in m for m in shadowed)
 
 
-def test_hidden_index_page_does_not_answer_for_its_directory(demo_copy: DemoCopy) -> None:
+def test_hidden_index_page_does_not_answer_for_its_directory(demo: DemoFactory) -> None:
     files = {"zz-hidden-index/index.pspx": "#hidden\n<p>hidden index</p>"}
-    with demo_copy.launched(files) as site:
-        for url in ("/zz-hidden-index/", "/zz-hidden-index", "/zz-hidden-index/index.pspx"):
-            assert site.get(url).status_code == 404
+    site = demo(files)
+    client = site.client()
+    for url in ("/zz-hidden-index/", "/zz-hidden-index", "/zz-hidden-index/index.pspx"):
+        assert client.get(url).status_code == 404
 
 
-def test_file_names_are_routed_literally(demo_copy: DemoCopy) -> None:
+def test_file_names_are_routed_literally(demo: DemoFactory) -> None:
     files = {
         "zz-<name>.pspx": "<p>angle brackets</p>",
         "zz-:colon.pspx": "<p>colon</p>",
         "zz-with space.pspx": "<p>space</p>",
         "zz-ünïcödé.pspx": "<p>unicode</p>",
     }
-    with demo_copy.launched(files) as site:
-        assert site.errors == 0
-        assert site.get("/zz-<name>.pspx").text == "<p>angle brackets</p>"
-        assert site.get("/zz-anything.pspx").status_code == 404  # no wildcard
-        assert site.get("/zz-:colon.pspx").text == "<p>colon</p>"
-        assert site.get("/zz-x.pspx").status_code == 404
-        assert site.get("/zz-with space.pspx").text == "<p>space</p>"
-        assert site.get("/zz-ünïcödé.pspx").text == "<p>unicode</p>"
+    site = demo(files)
+    client = site.client()
+    assert site.errors == 0
+    assert client.get("/zz-<name>.pspx").text == "<p>angle brackets</p>"
+    assert client.get("/zz-anything.pspx").status_code == 404  # no wildcard
+    assert client.get("/zz-:colon.pspx").text == "<p>colon</p>"
+    assert client.get("/zz-x.pspx").status_code == 404
+    assert client.get("/zz-with space.pspx").text == "<p>space</p>"
+    assert client.get("/zz-ünïcödé.pspx").text == "<p>unicode</p>"
 
 
 # -- §3 header and body ------------------------------------------------------------------------
 
 
-def test_byte_order_mark_and_leading_newlines(demo_copy: DemoCopy) -> None:
+def test_byte_order_mark_and_leading_newlines(demo: DemoFactory) -> None:
     files = {
         "zz-bom.pspx": "\ufeff#rem a BOM, then a header\n" + LAYOUT_BODY.format("<p>with BOM</p>"),
         "zz-newlines.pspx": "#rem\n\n\n\r\n<p>after blank lines</p>\n",
         "zz-no-header.pspx": "<p>no header at all</p>",
     }
-    with demo_copy.launched(files) as site:
-        assert site.errors == 0
-        bom = site.get("/zz-bom.pspx")
-        assert bom.content.startswith(b"<!DOCTYPE html>") and "<p>with BOM</p>" in bom.text
-        assert site.get("/zz-newlines.pspx").text == "<p>after blank lines</p>\n"
-        assert site.get("/zz-no-header.pspx").text == "<p>no header at all</p>"
+    site = demo(files)
+    client = site.client()
+    assert site.errors == 0
+    bom = client.get("/zz-bom.pspx")
+    assert bom.content.startswith(b"<!DOCTYPE html>") and "<p>with BOM</p>" in bom.text
+    assert client.get("/zz-newlines.pspx").text == "<p>after blank lines</p>\n"
+    assert client.get("/zz-no-header.pspx").text == "<p>no header at all</p>"
 
 
-def test_quoted_paths_and_latin1_encoding(demo_copy: DemoCopy) -> None:
+def test_quoted_paths_and_latin1_encoding(demo: DemoFactory) -> None:
     files = {
         "zz-quoted.pspx": "#template 'about/index.pspx'\n#python \"about/Über uns.py\"\n"
         "#load <layout.pt>\n#load '/about/team.pt'\n",
     }
-    with demo_copy.launched(files) as site:
-        assert site.errors == 0
-        assert "<h1>Über diese Seite</h1>" in site.get("/zz-quoted.pspx").text
+    site = demo(files)
+    client = site.client()
+    assert site.errors == 0
+    assert "<h1>Über diese Seite</h1>" in client.get("/zz-quoted.pspx").text
 
 
 # -- §4 code-behind: export rules, status, redirect --------------------------------------------
@@ -156,23 +164,24 @@ def exported(html: str) -> dict[str, str]:
     return dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", html))
 
 
-def test_page_export_rules(demo_copy: DemoCopy) -> None:
+def test_page_export_rules(demo: DemoFactory) -> None:
     files = {"zz-exports.pspx": EXPORTS_TEMPLATE, "zz-exports.py": EXPORTS_CODE}
-    with demo_copy.launched(files) as site:
-        assert site.errors == 0
-        assert exported(site.get("/zz-exports.pspx").text) == {
-            "page": "ExportsPage",
-            "request": "False",
-            "response": "False",
-            "GLOBAL_NAME": "False",
-            "_private": "False",
-            "helper": "False",
-            "visible": "a class attribute",
-            "prop": "a property",
-            "computed": "42",
-            "layout": "the exported name wins over the #load",
-            "path": "/zz-exports.pspx",
-        }
+    site = demo(files)
+    client = site.client()
+    assert site.errors == 0
+    assert exported(client.get("/zz-exports.pspx").text) == {
+        "page": "ExportsPage",
+        "request": "False",
+        "response": "False",
+        "GLOBAL_NAME": "False",
+        "_private": "False",
+        "helper": "False",
+        "visible": "a class attribute",
+        "prop": "a property",
+        "computed": "42",
+        "layout": "the exported name wins over the #load",
+        "path": "/zz-exports.pspx",
+    }
 
 
 ERROR_EXPORTS_TEMPLATE = """\
@@ -187,7 +196,7 @@ ERROR_EXPORTS_TEMPLATE = """\
 
 
 def test_error_page_export_rules_and_an_explicit_code_beside_the_catch_all(
-    demo_copy: DemoCopy,
+    demo: DemoFactory,
 ) -> None:
     files = {
         "zz-teapot-errors.pspx": ERROR_EXPORTS_TEMPLATE,
@@ -197,53 +206,57 @@ def test_error_page_export_rules_and_an_explicit_code_beside_the_catch_all(
         "zz-teapot.pspx": "<p>never</p>",
         "zz-teapot.py": code_behind("abort(418, 'short and stout')"),
     }
-    with demo_copy.launched(files) as site:
-        assert site.errors == 0  # 418 is listed explicitly: no clash with errors/other.pspx
-        response = site.get("/zz-teapot.pspx")
-        assert response.status_code == 418
-        assert exported(response.text) == {
-            "page": "TeapotPage",
-            "request": "/zz-teapot.pspx",
-            "error": "418 I'm a teapot",
-            "body": "short and stout",
-        }
-        assert site.get("/zz-errors.pspx").status_code == 404  # no route of its own
+    site = demo(files)
+    client = site.client()
+    assert site.errors == 0  # 418 is listed explicitly: no clash with errors/other.pspx
+    response = client.get("/zz-teapot.pspx")
+    assert response.status_code == 418
+    assert exported(response.text) == {
+        "page": "TeapotPage",
+        "request": "/zz-teapot.pspx",
+        "error": "418 I'm a teapot",
+        "body": "short and stout",
+    }
+    assert client.get("/zz-errors.pspx").status_code == 404  # no route of its own
 
 
-def test_status_headers_and_cookies_from_code_behind(demo_copy: DemoCopy) -> None:
+def test_status_headers_and_cookies_from_code_behind(demo: DemoFactory) -> None:
     code = code_behind(
         "self.response.status = 202\n"
         "self.response.set_header('X-Demo', 'yes')\n"
         "self.response.set_cookie('flavour', 'oatmeal', path='/')\n"
         "self.response.add_header('Set-Cookie', 'second=2; Path=/')"
     )
-    with demo_copy.launched({"zz-status.pspx": "<p>accepted</p>", "zz-status.py": code}) as site:
-        response = site.get("/zz-status.pspx")
-        assert response.status_code == 202 and response.text == "<p>accepted</p>"
-        assert response.headers["x-demo"] == "yes"
-        assert response.cookies["flavour"] == "oatmeal" and response.cookies["second"] == "2"
+    site = demo({"zz-status.pspx": "<p>accepted</p>", "zz-status.py": code})
+    client = site.client()
+    response = client.get("/zz-status.pspx")
+    assert response.status_code == 202 and response.text == "<p>accepted</p>"
+    assert response.headers["x-demo"] == "yes"
+    assert response.cookies["flavour"] == "oatmeal" and response.cookies["second"] == "2"
 
 
-def test_returned_http_response_is_sent_as_is(demo_copy: DemoCopy) -> None:
+def test_returned_http_response_is_sent_as_is(demo: DemoFactory) -> None:
     code = (
         "from bottle import HTTPResponse\nfrom tincan import Page\n\n"
         "class P(Page):\n    def handle(self):\n"
         "        return HTTPResponse('plain', status=201, Content_Type='text/plain')\n"
     )
-    with demo_copy.launched({"zz-returns.pspx": "<p>never</p>", "zz-returns.py": code}) as site:
-        response = site.get("/zz-returns.pspx")
-        assert (response.status_code, response.text) == (201, "plain")
-        assert response.headers["content-type"] == "text/plain"
+    site = demo({"zz-returns.pspx": "<p>never</p>", "zz-returns.py": code})
+    client = site.client()
+    response = client.get("/zz-returns.pspx")
+    assert (response.status_code, response.text) == (201, "plain")
+    assert response.headers["content-type"] == "text/plain"
 
 
-def test_exception_while_rendering_is_a_500_page(demo_copy: DemoCopy) -> None:
+def test_exception_while_rendering_is_a_500_page(demo: DemoFactory) -> None:
     files = {"zz-render-error.pspx": LAYOUT_BODY.format("<p>${1 // 0}</p>")}
-    with demo_copy.launched(files) as site:
-        response = site.get("/zz-render-error.pspx")
-        assert response.status_code == 500
-        assert "Something went wrong on our side" in response.text
-        assert "ZeroDivisionError" not in response.text and "Traceback" not in response.text
-        assert any("zz-render-error.pspx" in m for m in site.log.errors)
+    site = demo(files)
+    client = site.client()
+    response = client.get("/zz-render-error.pspx")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.text
+    assert "ZeroDivisionError" not in response.text and "Traceback" not in response.text
+    assert any("zz-render-error.pspx" in m for m in logged(site))
 
 
 # -- §5.2 programmatic forwards: the edge cases ------------------------------------------------
@@ -274,11 +287,10 @@ FORWARDS = {
 }
 
 
-@pytest.fixture(scope="module")
-def forwards(demo_copy: DemoCopy) -> Launched:
-    # Launched pages need no files afterwards: the copy is back to the plain demo at once.
-    with demo_copy.launched(FORWARDS) as site:
-        assert site.errors == 0
+@pytest.fixture
+def forwards(demo: DemoFactory) -> Webapp:
+    site = demo(FORWARDS)
+    assert site.errors == 0
     return site
 
 
@@ -302,27 +314,29 @@ def forwards(demo_copy: DemoCopy) -> Launched:
     ],
 )
 def test_programmatic_forward(
-    forwards: Launched, url: str, method: str, status: int, marker: str
+    forwards: Webapp, url: str, method: str, status: int, marker: str
 ) -> None:
-    response = forwards.client.request(method, url)
+    response = forwards.client().request(method, url)
     assert response.status_code == status
     assert marker in response.text
     assert "Traceback" not in response.text
 
 
-def test_forward_loop_is_logged(forwards: Launched) -> None:
-    forwards.get("/zz-fwd-a.pspx")
-    assert any("forward loop" in m and "/zz-fwd-a.pspx" in m for m in forwards.log.errors)
+def test_forward_loop_is_logged(forwards: Webapp) -> None:
+    assert logged(forwards) == []
+    forwards.client().get("/zz-fwd-a.pspx")
+    assert any("forward loop" in m and "/zz-fwd-a.pspx" in m for m in logged(forwards))
 
 
-def test_forward_target_sees_its_own_path_and_earlier_headers(forwards: Launched) -> None:
-    response = forwards.get("/zz-fwd-hidden.pspx")
+def test_forward_target_sees_its_own_path_and_earlier_headers(forwards: Webapp) -> None:
+    client = forwards.client()
+    response = client.get("/zz-fwd-hidden.pspx")
     assert "Served by TinCan for <code>/thanks.pspx</code>" in response.text
     assert response.headers["x-before"] == "kept"
-    up = forwards.get("/zz-dir/fwd-up.pspx")
+    up = client.get("/zz-dir/fwd-up.pspx")
     assert "Served by TinCan for <code>/about/Über uns.pspx</code>" in up.text
     # the target's methods decide: about/ accepts GET only
-    assert forwards.client.post("/zz-fwd-method.pspx").headers["allow"] == "GET, HEAD"
+    assert client.post("/zz-fwd-method.pspx").headers["allow"] == "GET, HEAD"
 
 
 # -- §6 error pages: the edge cases ------------------------------------------------------------
@@ -342,31 +356,33 @@ TEAPOT = {"zz-teapot2.pspx": "<p>never</p>", "zz-teapot2.py": code_behind("abort
     ids=["raises", "forwards", "aborts", "redirects"],
 )
 def test_error_page_code_behind_edge_cases(
-    demo_copy: DemoCopy, handler: str, status: int, body: str
+    demo: DemoFactory, handler: str, status: int, body: str
 ) -> None:
     files = {
         **TEAPOT,
         "zz-teapot2-errors.pspx": "#errors 418\n<p>never shown</p>",
         "zz-teapot2-errors.py": code_behind(handler, base="ErrorPage"),
     }
-    with demo_copy.launched(files) as site:
-        assert site.errors == 0
-        response = site.get("/zz-teapot2.pspx")
-        assert response.status_code == status
-        assert response.text == body  # plain: never a traceback, never the error pages again
-        if status == 302:
-            assert response.headers["location"] == "http://testserver/guestbook.pspx"
-        else:
-            assert response.headers["content-type"].startswith("text/plain")
-        if handler.startswith(("raise", "self")):
-            assert any("zz-teapot2-errors.pspx" in m for m in site.log.errors)
+    site = demo(files)
+    client = site.client()
+    assert site.errors == 0
+    response = client.get("/zz-teapot2.pspx")
+    assert response.status_code == status
+    assert response.text == body  # plain: never a traceback, never the error pages again
+    if status == 302:
+        assert response.headers["location"] == "http://testserver/guestbook.pspx"
+    else:
+        assert response.headers["content-type"].startswith("text/plain")
+    if handler.startswith(("raise", "self")):
+        assert any("zz-teapot2-errors.pspx" in m for m in logged(site))
 
 
-def test_template_error_in_an_error_page_is_a_plain_500(demo_copy: DemoCopy) -> None:
+def test_template_error_in_an_error_page_is_a_plain_500(demo: DemoFactory) -> None:
     files = {**TEAPOT, "zz-teapot2-errors.pspx": "#errors 418\n<p>${undefined_name}</p>"}
-    with demo_copy.launched(files) as site:
-        response = site.get("/zz-teapot2.pspx")
-        assert (response.status_code, response.text) == (500, "500 Internal Server Error\n")
+    site = demo(files)
+    client = site.client()
+    response = client.get("/zz-teapot2.pspx")
+    assert (response.status_code, response.text) == (500, "500 Internal Server Error\n")
 
 
 ERROR_PAGES = [
@@ -390,65 +406,68 @@ ERROR_PAGES = [
     ],
 )
 def test_default_error_page_without_error_pages(
-    demo_copy: DemoCopy, method: str, url: str, status: int
+    demo: DemoFactory, method: str, url: str, status: int
 ) -> None:
-    with demo_copy.launched(remove=ERROR_PAGES) as site:
-        assert site.errors == 0
-        response = site.client.request(method, url)
-        assert response.status_code == status
-        assert f"<h1>{status} " in response.text
-        for leak in (
-            "None",
-            "<script>",
-            "Traceback",
-            "HTTPError",
-            "object at 0x",
-            "'/",
-            str(demo_copy.root),
-        ):
-            assert leak not in response.text
+    site = demo(dict.fromkeys(ERROR_PAGES))
+    client = site.client()
+    assert site.errors == 0
+    response = client.request(method, url)
+    assert response.status_code == status
+    assert f"<h1>{status} " in response.text
+    for leak in (
+        "None",
+        "<script>",
+        "Traceback",
+        "HTTPError",
+        "object at 0x",
+        "'/",
+        str(site.root),
+        str(DEMO),
+    ):
+        assert leak not in response.text
 
 
-def test_only_the_catch_all_error_page(demo_copy: DemoCopy) -> None:
-    with demo_copy.launched(remove=ERROR_PAGES[:4]) as site:
-        response = site.get("/no-such-page.pspx")
-        assert response.status_code == 404
-        assert "<h1>404 Not Found</h1>" in response.text  # errors/other.pspx now has 404 too
-        crash = site.get("/crash.pspx")
-        assert crash.status_code == 500 and "<h1>500 Internal Server Error</h1>" in crash.text
+def test_only_the_catch_all_error_page(demo: DemoFactory) -> None:
+    site = demo(dict.fromkeys(ERROR_PAGES[:4]))
+    client = site.client()
+    response = client.get("/no-such-page.pspx")
+    assert response.status_code == 404
+    assert "<h1>404 Not Found</h1>" in response.text  # errors/other.pspx now has 404 too
+    crash = client.get("/crash.pspx")
+    assert crash.status_code == 500 and "<h1>500 Internal Server Error</h1>" in crash.text
 
 
 # -- §8 urlroot and multithread=False ----------------------------------------------------------
 
 
 @pytest.mark.parametrize("urlroot", ["/demo", "/demo/"])
-def test_the_demo_under_a_urlroot(demo_copy: DemoCopy, urlroot: str) -> None:
-    with demo_copy.launched(urlroot=urlroot) as site:
-        assert site.errors == 0
-        for url, status, marker in DEMO_URLS:
-            response = site.get("/demo" + url if url != "/" else "/demo/")
-            assert (
-                response.status_code,
-                marker.replace("<code>/", "<code>/demo/") in response.text,
-            ) == (status, True), url
-            assert site.get(url).status_code == 404, url
-        home = site.get("/demo").text
-        assert 'href="/demo/guestbook.pspx"' in home and 'href="/demo/static/style.css"' in home
-        assert "//" not in re.sub(r"https?://", "", " ".join(re.findall(r'href="([^"]*)"', home)))
-        signed = site.client.post("/demo/guestbook.pspx", data={"name": "Root", "message": "hi"})
-        assert "Served by TinCan for <code>/demo/thanks.pspx</code>" in signed.text
-        assert "Path=/demo/" in signed.headers["set-cookie"]
-        moved = site.get("/demo/guestbook.html")
-        assert moved.headers["location"] == "http://testserver/demo/guestbook.pspx"
+def test_the_demo_under_a_urlroot(demo: DemoFactory, urlroot: str) -> None:
+    site = demo(urlroot=urlroot)
+    client = site.client()
+    assert site.errors == 0
+    for url, status, marker in DEMO_URLS:
+        response = client.get("/demo" + url if url != "/" else "/demo/")
         assert (
-            site.get("/demo/entry.pspx").headers["location"]
-            == "http://testserver/demo/entries.pspx"
-        )
+            response.status_code,
+            marker.replace("<code>/", "<code>/demo/") in response.text,
+        ) == (status, True), url
+        assert client.get(url).status_code == 404, url
+    home = client.get("/demo").text
+    assert 'href="/demo/guestbook.pspx"' in home and 'href="/demo/static/style.css"' in home
+    assert "//" not in re.sub(r"https?://", "", " ".join(re.findall(r'href="([^"]*)"', home)))
+    signed = client.post("/demo/guestbook.pspx", data={"name": "Root", "message": "hi"})
+    assert "Served by TinCan for <code>/demo/thanks.pspx</code>" in signed.text
+    assert "Path=/demo/" in signed.headers["set-cookie"]
+    moved = client.get("/demo/guestbook.html")
+    assert moved.headers["location"] == "http://testserver/demo/guestbook.pspx"
+    assert (
+        client.get("/demo/entry.pspx").headers["location"] == "http://testserver/demo/entries.pspx"
+    )
 
 
-def test_single_threaded_mode_renders_the_same(demo_copy: DemoCopy) -> None:
-    threaded = launch(demo_copy.root)
-    single = launch(demo_copy.root, multithread=False)
+def test_single_threaded_mode_renders_the_same(demo: DemoFactory) -> None:
+    threaded = demo()
+    single = demo(multithread=False)
     assert single.errors == 0
     for url, _, _ in DEMO_URLS:
         if (
@@ -459,6 +478,6 @@ def test_single_threaded_mode_renders_the_same(demo_copy: DemoCopy) -> None:
             or url.endswith("home.pspx")
         ):
             continue  # shows the guestbook, which other tests change
-        one, other = threaded.get(url), single.get(url)
+        one, other = threaded.client().get(url), single.client().get(url)
         assert (one.status_code, one.content) == (other.status_code, other.content), url
-    assert client_for(single.app).get("/").status_code == 200
+    assert single.client().get("/").status_code == 200
