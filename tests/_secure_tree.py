@@ -24,6 +24,7 @@ from urllib.parse import quote, unquote_to_bytes
 import httpx
 from hypothesis import settings
 from hypothesis import strategies as st
+from tincan_testing import strategies as tincan_strategies
 
 TRACEBACK = "Traceback (most recent call last)"
 # How Python spells objects, classes and modules it has no better text for.
@@ -602,6 +603,14 @@ def hostile_paths(draw: st.DrawFn, names: list[str], urlroot: str = "/") -> str:
     return start + path + draw(st.sampled_from(SUFFIXES))
 
 
+def any_hostile_path(names: list[str], urlroot: str = "/") -> st.SearchStrategy[str]:
+    """This module's hostile paths, and tincan-testing's (aimed at the same names)."""
+    return st.one_of(
+        hostile_paths(names, urlroot),
+        tincan_strategies.hostile_paths(names, urlroot=urlroot),
+    )
+
+
 def scaled_examples(count: int) -> int:
     """``count`` examples under the default profile (100), proportionally more or
     fewer under another one, so a thorough run is thorough here too."""
@@ -612,9 +621,11 @@ HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRA
 
 
 def methods() -> st.SearchStrategy[str]:
-    """Standard methods, odd-case spellings and arbitrary HTTP tokens."""
+    """Standard methods, odd-case spellings and arbitrary HTTP tokens, plus
+    tincan-testing's method names."""
     return st.one_of(
         st.sampled_from(HTTP_METHODS),
         st.sampled_from(HTTP_METHODS).flatmap(case_variants),
         st.from_regex(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,24}", fullmatch=True),
+        tincan_strategies.http_methods(),
     )

@@ -23,6 +23,7 @@ import tincan
 import tincan_core
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tincan_testing.strategies import header_lines
 
 from tests._secure_tree import (
     HTTP_METHODS,
@@ -30,13 +31,13 @@ from tests._secure_tree import (
     PathRecorder,
     Reply,
     SecureTree,
+    any_hostile_path,
     assert_no_leak,
     assert_no_server_error,
     build_secure_tree,
     check_reply,
     forbidden_strings,
     forget_webapp,
-    hostile_paths,
     httpx_client,
     methods,
     recording,
@@ -139,7 +140,7 @@ def test_pages_render_without_their_secrets(site: Site) -> None:
 @settings(max_examples=scaled_examples(250))
 @given(data=st.data())
 def test_hostile_urls_through_httpx(site: Site, data: st.DataObject) -> None:
-    path = data.draw(hostile_paths(site.tree.names, site.urlroot), label="path")
+    path = data.draw(any_hostile_path(site.tree.names, site.urlroot), label="path")
     method = data.draw(st.sampled_from(["GET", "GET", "HEAD"]), label="method")
     reply = send_httpx(site.client, site.recorder, method, path)
     site.check(reply, method, f"httpx {method} {path!r}")
@@ -149,7 +150,7 @@ def test_hostile_urls_through_httpx(site: Site, data: st.DataObject) -> None:
 @given(data=st.data())
 def test_hostile_urls_through_raw_environ(site: Site, data: st.DataObject) -> None:
     """Paths reach the app undecoded by any client: ``..``, ``\\``, NUL, bad UTF-8."""
-    path = data.draw(hostile_paths(site.tree.names, site.urlroot), label="path")
+    path = data.draw(any_hostile_path(site.tree.names, site.urlroot), label="path")
     method = data.draw(st.sampled_from(["GET", "HEAD"]), label="method")
     # As a server decodes it, and as a broken proxy might pass it on undecoded.
     for path_info in (wsgi_path_info(path), path.encode("utf-8").decode("latin-1")):
@@ -176,7 +177,7 @@ def test_any_method_on_any_url(site: Site, data: st.DataObject) -> None:
     method = data.draw(methods(), label="method")
     routes = sorted(site.tree.public_routes(site.urlroot))
     path = data.draw(st.one_of(st.sampled_from(routes),
-                               hostile_paths(site.tree.names, site.urlroot)), label="path")
+                               any_hostile_path(site.tree.names, site.urlroot)), label="path")
     reply = send_raw(site.app, method, wsgi_path_info(path))
     site.check(reply, method, f"raw {method} {path!r}")
     if method in HTTP_METHODS:
@@ -275,7 +276,7 @@ def _get(target: bytes, method: bytes = b"GET") -> bytes:
 @given(data=st.data())
 def test_hostile_urls_over_the_wire(site: Site, live: Live, data: st.DataObject) -> None:
     """The server's own request parsing and path decoding, then the app."""
-    path = data.draw(hostile_paths(site.tree.names, site.urlroot), label="path")
+    path = data.draw(any_hostile_path(site.tree.names, site.urlroot), label="path")
     method = data.draw(st.sampled_from(["GET", "HEAD"]), label="method")
     reply = live.send(_get(request_target(path), method.encode()))
     assert reply is not None, path
@@ -345,6 +346,7 @@ _DIRECTIVE_LINES = st.sampled_from([
 ])
 _HEADER_LINE = st.one_of(
     _DIRECTIVE_LINES,
+    header_lines(),
     st.tuples(st.sampled_from(["rem", "python", "template", "load", "forward", "errors",
                                "hidden", "methods", "end", "bogus", ""]),
               st.text(max_size=20)).map(lambda t: f"#{t[0]} {t[1]}"),
