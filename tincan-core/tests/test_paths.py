@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tincan_core import TinCanError, launch, resolve_url_path, resolve_webapp_path
 from tincan_core._paths import index_routes, normalize_urlroot, route_for
+from tincan_testing.strategies import hostile_paths, page_names
 
 segment = st.one_of(
     st.sampled_from([".", "..", "", "a", "b", "...", "WEB-INF", "x.pspx"]),
@@ -169,6 +170,19 @@ def test_resolve_url_path_above_the_root_is_none(current: str, target: str) -> N
 
 @given(page_path.map(lambda p: "/" + p), relative_path, st.booleans())
 def test_resolved_url_path_is_normal(current: str, target: str, absolute: bool) -> None:
+    check_resolved_url_path(current, target, absolute)
+
+
+@given(page_path.map(lambda p: "/" + p), hostile_paths(), st.booleans())
+def test_hostile_targets_resolve_normal_or_not_at_all(
+    current: str, hostile: str, absolute: bool
+) -> None:
+    """Request paths in disguise (``%2e%2e``, backslashes, NUL, over-long names) as
+    forward targets, written absolute or relative."""
+    check_resolved_url_path(current, hostile.lstrip("/"), absolute)
+
+
+def check_resolved_url_path(current: str, target: str, absolute: bool) -> None:
     target = ("/" + target if absolute else target).replace("?", "")
     absolute = target.startswith("/")
     result = resolve_url_path(current, target)
@@ -206,6 +220,7 @@ name_chars = st.characters(
 )
 file_stem = st.one_of(
     st.text(name_chars, min_size=1, max_size=10),
+    page_names().map(lambda name: name.removesuffix(".pspx")),
     st.sampled_from(
         [
             "<x>",
