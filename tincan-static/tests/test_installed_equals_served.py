@@ -11,12 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tincan_core import launch
 from tincan_static import install_static
+from tincan_testing.plugin import WebappFactory
+from tincan_testing.strategies import page_names, webapp_trees
 
 names = st.one_of(
     st.text(alphabet="aZ_-~ '<>:é.", min_size=1, max_size=6),
     st.sampled_from(
         ["WEB-INF", "web-inf", "__pycache__", "__PyCache__", ".git", ".hidden", "x<y>", ":id"]
     ),
+    page_names(),
 ).filter(lambda n: n not in (".", "..") and "/" not in n)
 suffixes = st.sampled_from(
     [".css", ".png", ".txt", ".html", ".PY", ".Py", ".py", ".pyc", ".PYC", ".pt", ".PT",
@@ -72,13 +75,38 @@ def test_property_installed_set_equals_served_set(
     target = base / "static"
     report = install_static(webapp, target)
     assert report.ok, report.errors
-    installed = {
-        p.relative_to(target).as_posix()
-        for p in target.rglob("*")
-        if p.is_file() and p.name != ".tincan-static-manifest.json"
-    }
+    installed = installed_files(target)
     assert installed == served
     for relpath in installed:
         data = (target / relpath).read_bytes()
         assert data != b"must never be installed"
         assert data == (webapp / relpath).read_bytes()
+
+
+def installed_files(target: Path) -> set[str]:
+    return {
+        p.relative_to(target).as_posix()
+        for p in target.rglob("*")
+        if p.is_file() and p.name != ".tincan-static-manifest.json"
+    }
+
+
+@settings(max_examples=15)
+@given(files=webapp_trees())
+def test_property_valid_webapps_install_what_they_serve(
+    tincan_webapp: WebappFactory,
+    tmp_path_factory: pytest.TempPathFactory,
+    files: dict[str, str | bytes],
+) -> None:
+    """Whole webapps as tincan-testing generates them: pages with code-behind,
+    forwards, error pages, index files, private files at any depth, dot files."""
+    webapp = tincan_webapp(files, static=True)  # fails the example on any launch error
+    assert webapp.app is not None
+    served = {info.file for info in webapp.app.route_info if info.kind == "static"}
+    target = tmp_path_factory.mktemp("static")
+    report = install_static(webapp.root, target)
+    assert report.ok, report.errors
+    assert installed_files(target) == served
+    for relpath in served:
+        assert (target / relpath).read_bytes() == (webapp.root / relpath).read_bytes()
+    webapp.close()
