@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import tincan_core
-from tincan_core import _templates
+from tincan_core import _cache
 from tincan_core._templates import CACHE_DIRNAME
 
 LAYOUT = """\
@@ -140,7 +140,7 @@ def stats_of(app: Any) -> tincan_core.LaunchStats:
 
 def forget_memory() -> None:
     """What a fresh process would know: nothing compiled in memory."""
-    _templates.shared_programs.clear()
+    _cache.shared_programs.clear()
 
 
 # -- compile, then launch a read-only tree --------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import tincan_core
-from tincan_core import _parallel, _templates
+from tincan_core import _cache, _parallel
 from tincan_core._templates import CACHE_DIRNAME
 
 LAYOUT = (
@@ -46,7 +46,7 @@ def get(app: Any, path: str) -> httpx.Response:
 
 def fresh_launch(root: Path, **options: Any) -> tuple[Any, tincan_core.LaunchStats]:
     """Launch as a new process would: nothing compiled in memory."""
-    _templates.shared_programs.clear()
+    _cache.shared_programs.clear()
     app, errors = tincan_core.launch(root, **options)
     assert errors == 0
     stats = app.config["tincan.stats"]
@@ -172,11 +172,11 @@ def test_another_version_does_not_use_the_entries(
     root = make_webapp(site())
     fresh_launch(root)
     with monkeypatch.context() as patch:
-        patch.setattr(_templates, "_tag", None)
+        patch.setattr(_cache, "_tag", None)
         if change == "tincan":
-            patch.setattr(_templates, "__version__", "99.0")
+            patch.setattr(_cache, "__version__", "99.0")
         elif change == "chameleon":
-            patch.setattr(_templates, "_chameleon_version", lambda: "99.0")
+            patch.setattr(_cache, "_chameleon_version", lambda: "99.0")
         else:
             patch.setattr(importlib.util, "MAGIC_NUMBER", b"\x00\x00\r\n")
         app, stats = fresh_launch(root)
@@ -219,7 +219,7 @@ def test_a_broken_template_among_many_costs_only_its_page(
     root = make_webapp(files)
     monkeypatch.setenv("TINCAN_JOBS", "2")
     logger, capture = new_logger()
-    _templates.shared_programs.clear()
+    _cache.shared_programs.clear()
     app, errors = tincan_core.launch(root, logger=logger)
     assert errors == 1
     assert capture.errors() == [f"{root / 'p4.pspx'}:2: template error: invalid syntax: '1 +'"]

@@ -3,7 +3,7 @@
 Where the compiled code lives (both are rebuilt whenever they do not match):
 
 * Chameleon programs of page templates, ``#template`` sources and ``#load``ed
-  macro files: ``WEB-INF/.tincan-cache/`` (see ``_templates``), keyed by the
+  macro files: ``WEB-INF/.tincan-cache/`` (see ``_cache``), keyed by the
   template body, its file name and the Chameleon, TinCan and Python versions.
 * Code-behind and ``WEB-INF/lib`` modules: ``__pycache__``, Python's own way
   and with its own staleness checks.

@@ -1,45 +1,24 @@
-"""Chameleon compilation with a persistent code cache and parallel cold compiles.
+"""Compiling page templates: Chameleon's page template, and parallel cold compiles.
 
-Chameleon turns a template into Python source and then into a code object; the
-first step is what makes cold launches slow. :class:`CodeCache` plugs into
-Chameleon as its module loader and keeps compiled programs at two levels:
-
-* on disk, in ``WEB-INF/.tincan-cache/``, one file per program holding its
-  marshalled code. An entry is found under Chameleon's own digest (template
-  body, file name, the installed package versions, Chameleon's options) and
-  is only used if its header carries this cache format, this TinCan version,
-  this Chameleon version and this Python's bytecode magic, and its payload
-  passes a length and CRC check. Anything else is ignored and rebuilt, never
-  served. A tree that cannot be written to is fine: entries are then only
-  kept in memory.
-* in memory, per process and per tree, the loaded programs, so that launching
-  the same tree again in the same process (a reloading development server)
-  compiles and reads only what changed. Each launch drops the programs its
-  tree no longer uses, and only the trees launched most recently are kept.
+Compiled programs are kept by :class:`CodeCache` (``_cache``), which Chameleon
+uses as its module loader; :func:`compile_templates` fills it in forked worker
+processes when a launch has many templates to compile.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import marshal
-import os
-import tempfile
-import threading
-import zlib
-from collections import OrderedDict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from types import CodeType
 from typing import Any
 
 from chameleon import PageTemplate
 from chameleon.exc import TemplateError
 
+from ._cache import CACHE_DIRNAME, CodeCache, Program
 from ._compact import compact
 from ._errors import TinCanError
 from ._parallel import default_jobs, fork_is_safe, run_in_workers
-from ._version import __version__
 
 __all__ = [
     "CACHE_DIRNAME",
@@ -52,262 +31,8 @@ __all__ = [
     "template_error",
 ]
 
-CACHE_DIRNAME = ".tincan-cache"
-_FORMAT = b"TinCan-template-cache-2\n"
-_SUFFIX = ".bin"
-_TEMP_PREFIX = ".tmp-"
 # Below this many templates to compile, forking workers costs more than it saves.
 _PARALLEL_THRESHOLD = 6
-# Trees whose programs stay in memory between launches (one is the usual case).
-_TREES_KEPT = 8
-
-Program = dict[str, Any]  # the namespace of an executed Chameleon module
-
-
-def _chameleon_version() -> str:
-    import importlib.metadata
-
-    try:
-        return importlib.metadata.version("chameleon")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
-_tag: bytes | None = None
-
-
-def cache_tag() -> bytes:
-    """What every entry must start with: format, Python magic, TinCan and Chameleon versions."""
-    global _tag
-    if _tag is None:
-        versions = f"tincan-core {__version__}\nchameleon {_chameleon_version()}\n"
-        _tag = _FORMAT + importlib.util.MAGIC_NUMBER + versions.encode("ascii", "replace")
-    return _tag
-
-
-class _SharedPrograms:
-    """The process-wide memory level: loaded programs by tree, most recent trees only."""
-
-    def __init__(self) -> None:
-        self._trees: OrderedDict[tuple[bytes, str], dict[str, Program]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def for_tree(self, directory: str) -> dict[str, Program]:
-        key = (cache_tag(), os.path.realpath(directory))
-        with self._lock:
-            programs = self._trees.pop(key, None)
-            if programs is None:
-                programs = {}
-            self._trees[key] = programs
-            while len(self._trees) > _TREES_KEPT:
-                self._trees.popitem(last=False)
-            return programs
-
-    def clear(self) -> None:
-        with self._lock:
-            self._trees.clear()
-
-
-shared_programs = _SharedPrograms()
-
-
-class CodeCache:
-    """A Chameleon module loader backed by process memory and an optional directory.
-
-    The counters say what a launch did: ``compiled`` programs (here or in
-    workers), ``loaded`` from disk, ``reused`` from memory, ``written`` to disk
-    and ``rejected`` entries (stale or corrupt files that were ignored).
-    """
-
-    def __init__(self, directory: str | None, *, write: bool = True) -> None:
-        self.directory = directory
-        self.write = write and directory is not None
-        self.write_error: str | None = None  # why writing stopped, if it did
-        self._programs: dict[str, Program] = (
-            shared_programs.for_tree(directory) if directory is not None else {}
-        )
-        self._new: set[str] = set()  # compiled by this launch (here or in workers)
-        self.digests: dict[tuple[str, str], str] = {}  # (file name, body) -> digest
-        self._absent: set[str] = set()  # no usable disk entry: do not read again
-        self.used: set[str] = set()
-        self.compiled = 0
-        self.loaded = 0
-        self.reused = 0
-        self.written = 0
-        self.rejected = 0
-
-    # -- the Chameleon loader protocol -------------------------------------------------
-    def get(self, name: str) -> Program | None:
-        program = self._programs.get(name)
-        if program is not None:
-            self.used.add(name)
-            if name not in self._new:
-                self.reused += 1
-            return program
-        data = self._read(name) if name not in self._absent else None
-        if data is None:
-            return None
-        program = self._execute(data)
-        if program is None:
-            self.rejected += 1
-            return None
-        self._programs[name] = program
-        self.used.add(name)
-        self.loaded += 1
-        return program
-
-    def build(self, source: str, name: str) -> Program:
-        code = compact(compile(source, name, "exec"))
-        if self.write:
-            self._write(name, marshal.dumps(code))
-        program: Program = {}
-        exec(code, program)
-        self._programs[name] = program
-        self._new.add(name)
-        self.used.add(name)
-        self.compiled += 1
-        return program
-
-    # -- filling and emptying ----------------------------------------------------------
-    def contains(self, name: str) -> bool:
-        """Whether ``name`` can be had without compiling.
-
-        For a disk entry only the header and the length are checked here, so that
-        checking a whole tree holds no payloads in memory; :meth:`get` reads and
-        verifies the payload (and compiles after all if it is bad).
-        """
-        if name in self._programs:
-            return True
-        if name not in self._absent and self._read(name, payload=False) is not None:
-            return True
-        self._absent.add(name)
-        return False
-
-    def stored(self, name: str) -> bool:
-        """Whether the cache directory holds an entry for ``name`` (header and length checked)."""
-        return self._read(name, payload=False) is not None
-
-    def add(self, name: str, data: bytes) -> None:
-        """A program compiled elsewhere (a worker), as marshalled code.
-
-        It is loaded at once: the launching process has nothing else to do while
-        its workers compile, and no payloads pile up in memory.
-        """
-        program = self._execute(data)
-        if program is None:
-            return  # Chameleon compiles it here when it asks for it
-        self.compiled += 1
-        if self.write:
-            self._write(name, data)
-        self._programs[name] = program
-        self._new.add(name)
-
-    def finish(self) -> None:
-        """End of a launch: forget what it did not use."""
-        self._new.clear()
-        self._absent.clear()
-        self.digests.clear()
-        for name in [n for n in self._programs if n not in self.used]:
-            self._programs.pop(name, None)
-
-    def prune_files(self) -> int:
-        """Delete the cache files that no program used by this launch needs."""
-        if self.directory is None:
-            return 0
-        keep = {os.path.basename(self._entry_path(name)) for name in self.used}
-        removed = 0
-        try:
-            entries = os.listdir(self.directory)
-        except OSError:
-            return 0
-        for entry in entries:
-            if entry in keep or not (entry.endswith(_SUFFIX) or entry.startswith(_TEMP_PREFIX)):
-                continue
-            try:
-                os.unlink(os.path.join(self.directory, entry))
-                removed += 1
-            except OSError:
-                pass
-        return removed
-
-    # -- storage -----------------------------------------------------------------------
-    def _entry_path(self, name: str) -> str:
-        assert self.directory is not None
-        digest = hashlib.sha256(cache_tag() + name.encode("utf-8", "surrogateescape"))
-        return os.path.join(self.directory, digest.hexdigest()[:32] + _SUFFIX)
-
-    @staticmethod
-    def _header(name: str) -> bytes:
-        key = name.encode("utf-8", "surrogateescape")
-        return cache_tag() + len(key).to_bytes(4, "big") + key
-
-    def _read(self, name: str, *, payload: bool = True) -> bytes | None:
-        """The verified payload of ``name``'s entry, or ``None`` if it has no good one.
-
-        With ``payload=False`` only the header and the length are checked, and
-        ``b""`` means they passed.
-        """
-        if self.directory is None:
-            return None
-        header = self._header(name)
-        try:
-            with open(self._entry_path(name), "rb") as f:
-                head = f.read(len(header) + 12)
-                if len(head) < len(header) + 12 or not head.startswith(header):
-                    self.rejected += 1  # another TinCan, Chameleon or Python; a torn write
-                    return None
-                checksum = int.from_bytes(head[-12:-8], "big")
-                size = int.from_bytes(head[-8:], "big")
-                if not payload:
-                    if os.fstat(f.fileno()).st_size == len(head) + size:
-                        return b""
-                    self.rejected += 1
-                    return None
-                data = f.read(size + 1)
-        except OSError:
-            return None
-        if len(data) != size or zlib.crc32(data) != checksum:
-            self.rejected += 1
-            return None
-        return data
-
-    @staticmethod
-    def _execute(data: bytes) -> Program | None:
-        try:
-            code = marshal.loads(data)
-            if not isinstance(code, CodeType):
-                return None
-            program: Program = {}
-            exec(code, program)
-        except Exception:  # unreadable or not a Chameleon program: compile afresh
-            return None
-        return program
-
-    def _write(self, name: str, data: bytes) -> None:
-        assert self.directory is not None
-        record = (
-            self._header(name)
-            + zlib.crc32(data).to_bytes(4, "big")
-            + len(data).to_bytes(8, "big")
-            + data
-        )
-        try:
-            os.makedirs(self.directory, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=_TEMP_PREFIX)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(record)
-                os.replace(tmp, self._entry_path(name))
-            except BaseException:
-                os.unlink(tmp)
-                raise
-        except OSError as exc:
-            self.write = False  # a read-only tree: keep compiling in memory
-            self.write_error = f"{self.directory}: cannot write the template cache: " + (
-                exc.strerror or str(exc)
-            )
-            return
-        self.written += 1
 
 
 @dataclass(frozen=True, slots=True)
