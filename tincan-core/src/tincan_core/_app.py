@@ -17,6 +17,7 @@ __all__ = ["Endpoint", "RouteInfo", "TinCan"]
 
 _FORWARDS_KEY = "tincan.forwards"
 _ERROR_PAGE_KEY = "tincan.error_page"
+_BAD_PATH_KEY = "tincan.bad_path"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,8 @@ class _Router(bottle.Router):  # type: ignore[misc]
         self.literal.setdefault(path, {})[method] = route
 
     def match(self, environ: dict[str, Any]) -> tuple[bottle.Route, dict[str, Any]]:
+        if _BAD_PATH_KEY in environ:
+            raise bottle.HTTPError(400)
         path = environ["PATH_INFO"] or "/"
         routes = self.literal.get(path)
         if routes is not None:
@@ -117,6 +120,17 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
             route = bottle.Route(self, path, method, callback)
             self.routes.append(route)
             self.router.add_literal(path, method, route)
+
+    def _handle(self, environ: dict[str, Any]) -> Any:
+        # Bottle decodes the path with errors="ignore": "/a%FF.txt" would be served as
+        # "/a.txt". A path that is not UTF-8 (or not even latin-1, from a client that
+        # broke the WSGI rules) is a 400 instead.
+        try:
+            environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            environ[_BAD_PATH_KEY] = True
+            environ["PATH_INFO"] = "/"
+        return super()._handle(environ)
 
     # -- forwards ----------------------------------------------------------------------
     def forward(self, target: str) -> NoReturn:

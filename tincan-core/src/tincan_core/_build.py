@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import logging
 import os
 import time
@@ -19,10 +18,12 @@ from ._app import Endpoint, RouteInfo, TinCan
 from ._classify import INDEX_NAMES, FileKind
 from ._codebehind import CodeBehindLoader, find_page_class
 from ._errors import TinCanError
-from ._header import ALL_ERROR_CODES, ParsedHeader, parse_page, split_page
+from ._handlers import error_handler, page_handler
+from ._header import ALL_ERROR_CODES, ParsedHeader
 from ._pages import BasePage, ErrorPage, Page
-from ._paths import index_routes, resolve_webapp_path, route_for
+from ._paths import index_routes, route_for
 from ._scan import Inventory, scan_tree
+from ._sources import PageSources
 from ._static import StaticFile, content_type_for
 from ._stats import LaunchStats
 from ._templates import (
@@ -35,18 +36,6 @@ from ._templates import (
 )
 
 __all__ = ["Builder", "CompilePlan", "CompiledPage"]
-
-_PLAIN_500 = "500 Internal Server Error\n"
-
-
-@dataclass(slots=True)
-class PageSource:
-    """A parsed page file: its header and body, or the error that stops it."""
-
-    relpath: str
-    header: ParsedHeader | None = None
-    body: str = ""
-    error: TinCanError | None = None
 
 
 @dataclass(slots=True)
@@ -68,7 +57,7 @@ class CompiledPage:
     loads: dict[str, PageTemplate] = field(default_factory=dict)
 
 
-class Builder:
+class Builder(PageSources):
     """One launch: every problem is one logged error and costs only its page."""
 
     def __init__(
@@ -82,28 +71,21 @@ class Builder:
         static: bool,
         multithread: bool,
     ) -> None:
+        super().__init__(root, encoding)
         self.app = app
-        self.root = root
         self.prefix = prefix
-        self.encoding = encoding
         self.log = logger
         self.static = static
         self.multithread = multithread
         self.errors = 0
         self.messages: list[str] = []  # each error as logged: file:line: message
         self.jobs: int | None = None  # compile processes; None: $TINCAN_JOBS or every core
-        self.sources: dict[str, PageSource] = {}
         self.codebehind = CodeBehindLoader(logger)
         self.cache = CodeCache(os.path.join(root, "WEB-INF", CACHE_DIRNAME))
         self.macros: dict[str, PageTemplate | TinCanError] = {}
         self.templates: dict[str, PageTemplate] = {}
-        self.bodies: dict[str, TemplateSource] = {}  # template_source() of each page
-        self.macro_texts: dict[str, TemplateSource] = {}
 
     # -- reporting ---------------------------------------------------------------------
-    def display(self, relpath: str) -> str:
-        return os.path.normpath(os.path.join(self.root, relpath))
-
     def error(self, exc: TinCanError) -> None:
         """Count and log one problem: one line (an exception text may have several),
         with the traceback when the logger is at DEBUG."""
@@ -114,127 +96,7 @@ class Builder:
         debug = self.log.isEnabledFor(logging.DEBUG)
         self.log.error("%s", message, exc_info=cause if debug else None)
 
-    # -- reading -----------------------------------------------------------------------
-    def read_text(self, relpath: str) -> str:
-        path = os.path.join(self.root, relpath)
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except (OSError, ValueError) as exc:  # ValueError: a name the OS cannot take
-            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise TinCanError(f"cannot read: {message}", self.display(relpath)) from None
-        # A UTF-8 byte-order mark is ignored whatever the webapp's encoding.
-        data = data.removeprefix(codecs.BOM_UTF8)
-        try:
-            text = data.decode(self.encoding)
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise TinCanError(
-                f"cannot decode as {self.encoding}: {exc.reason}", self.display(relpath), line
-            ) from None
-        return text.removeprefix("\ufeff")
-
-    def source(self, relpath: str) -> PageSource:
-        """Read and parse a page once per launch (pages in WEB-INF included, for forwards)."""
-        cached = self.sources.get(relpath)
-        if cached is None:
-            cached = PageSource(relpath)
-            try:
-                parsed = parse_page(self.read_text(relpath), self.display(relpath))
-                cached.header, cached.body = parsed.header, parsed.body
-            except TinCanError as exc:
-                cached.error = exc
-            self.sources[relpath] = cached
-        return cached
-
-    def resolve(self, relpath: str, path: str, directive: str, header: ParsedHeader) -> str:
-        try:
-            return resolve_webapp_path(relpath, path)
-        except TinCanError as exc:
-            line = dict(header.lines).get(directive)
-            message = f"#{directive}: {exc.message}"
-            raise TinCanError(message, self.display(relpath), line) from None
-
-    # -- forwards ----------------------------------------------------------------------
-    def forward_target(self, relpath: str, header: ParsedHeader) -> str:
-        """Follow a ``#forward`` chain to the page that really serves ``relpath``.
-
-        A broken chain is an error of ``relpath`` at its own ``#forward`` line (it is
-        the page that loses its route), naming the pages the chain went through.
-        """
-        chain = [relpath]
-        is_error_page = header.errors is not None
-        where = (self.display(relpath), dict(header.lines).get("forward"))
-        current, current_header = relpath, header
-        while current_header.forward is not None:
-            via = f" (via {' -> '.join(chain)})" if len(chain) > 1 else ""
-            try:
-                target = resolve_webapp_path(current, current_header.forward)
-            except TinCanError as exc:
-                raise TinCanError(f"#forward: {exc.message}{via}", *where) from None
-            if target in chain:
-                raise TinCanError(f"#forward loop: {' -> '.join([*chain, target])}", *where)
-            if not os.path.isfile(os.path.join(self.root, target)):
-                raise TinCanError(f"#forward target {target!r} does not exist{via}", *where)
-            source = self.source(target)
-            if source.error is not None:
-                raise TinCanError(
-                    f"#forward target {target!r} is broken{via}: {source.error}", *where
-                )
-            assert source.header is not None
-            if (source.header.errors is not None) != is_error_page:
-                raise TinCanError(
-                    f"#forward target {target!r}{via} switches between error page and normal page",
-                    *where,
-                )
-            chain.append(target)
-            current, current_header = target, source.header
-        return current
-
     # -- compiling ---------------------------------------------------------------------
-    def template_source(self, relpath: str) -> TemplateSource:
-        """The body that renders ``relpath`` (its own, or its ``#template``'s)."""
-        known = self.bodies.get(relpath)
-        if known is not None:
-            return known
-        source = self.source(relpath)
-        assert source.header is not None
-        if source.header.template is None:
-            known = TemplateSource(os.path.join(self.root, relpath), source.body)
-        else:
-            target = self.resolve(relpath, source.header.template, "template", source.header)
-            try:
-                _, body = split_page(self.read_text(target))
-            except TinCanError as exc:
-                line = dict(source.header.lines).get("template")
-                raise TinCanError(f"#template: {exc}", self.display(relpath), line) from None
-            known = TemplateSource(os.path.join(self.root, target), body)
-        self.bodies[relpath] = known
-        return known
-
-    def macro_source(self, relpath: str) -> TemplateSource:
-        """A ``#load``ed macro file, read once per launch."""
-        known = self.macro_texts.get(relpath)
-        if known is None:
-            known = TemplateSource(os.path.join(self.root, relpath), self.read_text(relpath))
-            self.macro_texts[relpath] = known
-        return known
-
-    def load_sources(self, relpath: str) -> list[tuple[str, str, int]]:
-        """``(variable, webapp-relative .pt path, line)`` of each ``#load`` of a page."""
-        header = self.source(relpath).header
-        assert header is not None
-        loads = []
-        for load in header.loads:
-            base = "/WEB-INF/tlib/" + load.path.lstrip("/") if load.tlib else load.path
-            try:
-                path = resolve_webapp_path(relpath, base)
-            except TinCanError as exc:
-                message = f"#load: {exc.message}"
-                raise TinCanError(message, self.display(relpath), load.line) from None
-            loads.append((load.var, path, load.line))
-        return loads
-
     def build_template(self, source: TemplateSource, display: str) -> PageTemplate:
         template = self.templates.get(source.filename)
         if template is None:
@@ -256,21 +118,6 @@ class Builder:
         if isinstance(cached, TinCanError):
             raise TinCanError(f"#load: {cached}", self.display(page), line)
         return cached
-
-    def code_behind(self, target: str) -> str | None:
-        """The webapp-relative code-behind file of ``target``; ``None``: plain class."""
-        header = self.source(target).header
-        assert header is not None
-        if header.python is not None:
-            relpath = self.resolve(target, header.python, "python", header)
-            if not os.path.isfile(os.path.join(self.root, relpath)):
-                line = dict(header.lines).get("python")
-                raise TinCanError(
-                    f"#python: {relpath!r} does not exist", self.display(target), line
-                )
-            return relpath
-        relpath = target[: -len(".pspx")] + ".py"
-        return relpath if os.path.isfile(os.path.join(self.root, relpath)) else None
 
     def page_class(self, target: str, base: type[BasePage]) -> type[BasePage]:
         relpath = self.code_behind(target)
@@ -488,70 +335,11 @@ class Builder:
 
     def page_callback(self, page: CompiledPage) -> Callable[[], Any]:
         page_class, render = self.observed(page, error_page=False)
-        loads = page.loads
-        log = self.log
-        name = self.display(page.relpath)
-        request, response = bottle.request, bottle.response
-        http_response = bottle.HTTPResponse
-
-        if page_class is Page:
-            # No code-behind: handle() does nothing and export() gives only the page.
-            def serve_plain_page() -> Any:
-                try:
-                    return render(**{**loads, "page": Page(request, response)}).lstrip("\r\n")
-                except http_response:
-                    raise
-                except Exception:
-                    log.exception("%s: error serving %s", name, request.path)
-                    raise bottle.HTTPError(500) from None
-
-            return serve_plain_page
-
-        def serve_page() -> Any:
-            try:
-                instance = page_class(request, response)
-                result = instance.handle()
-                if isinstance(result, http_response):
-                    return result
-                variables = instance.export()
-                if loads:
-                    variables = {**loads, **variables}
-                return render(**variables).lstrip("\r\n")
-            except http_response:
-                raise
-            except Exception:
-                log.exception("%s: error serving %s", name, request.path)
-                raise bottle.HTTPError(500) from None
-
-        return serve_page
+        return page_handler(page_class, render, page.loads, self.log, self.display(page.relpath))
 
     def error_callback(self, page: CompiledPage) -> Callable[[bottle.HTTPError], Any]:
         page_class, render = self.observed(page, error_page=True)
-        loads = page.loads
-        log = self.log
-        name = self.display(page.relpath)
-        request = bottle.request
-
-        def serve_error(error: bottle.HTTPError) -> Any:
-            request.environ["tincan.error_page"] = True
-            try:
-                instance = page_class(request, error)
-                result = instance.handle()
-                if isinstance(result, bottle.HTTPResponse):
-                    return _no_nested_error(result)
-                variables = instance.export()
-                if loads:
-                    variables = {**loads, **variables}
-                return render(**variables).lstrip("\r\n")
-            except bottle.HTTPResponse as exc:
-                return _no_nested_error(exc)
-            except Exception:
-                log.exception("%s: error page failed for %s", name, error.status_line)
-                return bottle.HTTPResponse(
-                    _PLAIN_500, status=500, Content_Type="text/plain; charset=utf-8"
-                )
-
-        return serve_error
+        return error_handler(page_class, render, page.loads, self.log, self.display(page.relpath))
 
     def add_error_pages(self, pages: list[CompiledPage]) -> None:
         """Register error pages; explicit codes win over catch-all pages."""
@@ -585,12 +373,3 @@ class Builder:
                 self.info(RouteInfo("", "error", page.relpath, (), **self.describe(page)))
             self.app.error_handler[code] = callback
 
-
-def _no_nested_error(response: bottle.HTTPResponse) -> bottle.HTTPResponse:
-    """An error raised by an error page is sent plainly, never through error pages again."""
-    if isinstance(response, bottle.HTTPError):
-        return bottle.HTTPResponse(
-            f"{response.status_line}\n", status=response.status_code,
-            Content_Type="text/plain; charset=utf-8",
-        )
-    return response

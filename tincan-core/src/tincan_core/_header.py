@@ -139,6 +139,11 @@ def _tlib_brackets(param: str, file: str, line: int) -> str:
     return param[1:-1].strip()
 
 
+# Names that template expressions resolve to Chameleon's own render state, so a
+# variable of that name could never be reached from a template.
+_TEMPLATE_RESERVED = frozenset({"econtext", "rcontext", "attrs"})
+
+
 def _parse_load(param: str, file: str, line: int) -> LoadSpec:
     """``[<][var=]file.pt[>]``; ``var=<file.pt>`` is accepted as well."""
     tlib = param.startswith("<")
@@ -168,6 +173,13 @@ def _parse_load(param: str, file: str, line: int) -> LoadSpec:
         var = base[: -len(".pt")]
         if not var:
             raise TemplateHeaderError("#load: empty variable name", file, line)
+    if var in _TEMPLATE_RESERVED:
+        raise TemplateHeaderError(
+            f"#load: {var!r} is a name templates cannot see (Chameleon uses it); "
+            f"choose another with #load name={path}",
+            file,
+            line,
+        )
     return LoadSpec(var=var, path=path, tlib=tlib, line=line)
 
 

@@ -9,6 +9,7 @@ import bottle
 
 __all__ = ["BasePage", "ErrorPage", "Page"]
 
+
 def _class_export_names(cls: type[BasePage]) -> tuple[str, ...]:
     """Names from ``dir(cls)`` that an instance may export, decided once per class.
 
@@ -64,7 +65,11 @@ class BasePage:
         for name, value in self.__dict__.items():
             if name[:1] != "_" and name not in hidden:
                 if callable(value):
-                    variables.pop(name, None)
+                    # A callable attribute is not a variable; ``page`` stays the page.
+                    if name == "page":
+                        variables["page"] = self
+                    else:
+                        variables.pop(name, None)
                 else:
                     variables[name] = value
         return variables
