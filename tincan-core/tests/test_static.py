@@ -270,6 +270,32 @@ def test_closing_an_unread_stream_closes_the_file(launch_webapp: Callable[..., A
         assert len(os.listdir("/proc/self/fd")) <= before
 
 
+@pytest.mark.parametrize("range_header", [None, "bytes=0-"])
+def test_file_shrinking_after_the_stat_keeps_length_and_body_equal(
+    webapp: Any, monkeypatch: pytest.MonkeyPatch, range_header: str | None
+) -> None:
+    # A file truncated between the stat and the read: the response must not promise
+    # more bytes than it sends, or the client waits for bytes that never come.
+    import tincan_core._static as static_module
+
+    path = str(webapp.root / "data.bin")
+    real_stat = os.stat
+
+    def stat_then_truncate(name: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        result = real_stat(name, *args, **kwargs)
+        if name == path:
+            os.truncate(path, 100)
+        return result
+
+    monkeypatch.setattr(static_module.os, "stat", stat_then_truncate)
+    extra = {"HTTP_RANGE": range_header} if range_header else {}
+    status, headers, body = _raw_get(webapp.app, "/data.bin", **extra)
+    data = b"".join(body) if not isinstance(body, bytes) else body
+    assert status[:3] in ("200", "206")
+    assert data == DATA[:100]
+    assert headers["Content-Length"] == str(len(data))
+
+
 def test_deleted_file_is_404(webapp: Any) -> None:
     (webapp.root / "notes.txt").unlink()
     response = webapp.get("/notes.txt")

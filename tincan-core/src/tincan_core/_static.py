@@ -87,13 +87,8 @@ class StaticFile:
     def __call__(self) -> bottle.HTTPResponse | bytes:
         try:
             st = os.stat(self.path)
-        except FileNotFoundError:
-            raise bottle.HTTPError(404) from None
-        except PermissionError:
-            raise bottle.HTTPError(403) from None
         except OSError as exc:
-            self._log(exc)
-            raise bottle.HTTPError(500) from None
+            raise self._http_error(exc) from None
         size = st.st_size
         validators = self._validators
         if validators[0] != st.st_mtime_ns or validators[1] != size:
@@ -140,18 +135,19 @@ class StaticFile:
             return bottle.HTTPResponse(b"", status=status, **headers)
         try:
             f = open(self.path, "rb")  # noqa: SIM115 - closed by _stream or below
-        except FileNotFoundError:
-            raise bottle.HTTPError(404) from None
-        except PermissionError:
-            raise bottle.HTTPError(403) from None
         except OSError as exc:
-            self._log(exc)
-            raise bottle.HTTPError(500) from None
+            raise self._http_error(exc) from None
         if length <= _SMALL_FILE:
             with f:
                 if start:
                     f.seek(start)
-                body: bytes | Iterator[bytes] = f.read(length)
+                data = f.read(length)
+            # The file may have shrunk since the stat: never promise more than is sent.
+            if len(data) < length:
+                headers["Content-Length"] = str(len(data))
+                if status == 206 and data:
+                    headers["Content-Range"] = f"bytes {start}-{start + len(data) - 1}/{size}"
+            body: bytes | Iterator[bytes] = data
         else:
             f.seek(start)
             body = _stream(f, length)
@@ -182,13 +178,8 @@ class StaticFile:
         """
         try:
             fd = os.open(self.path, os.O_RDONLY)
-        except FileNotFoundError:
-            raise bottle.HTTPError(404) from None
-        except PermissionError:
-            raise bottle.HTTPError(403) from None
         except OSError as exc:
-            self._log(exc)
-            raise bottle.HTTPError(500) from None
+            raise self._http_error(exc) from None
         try:
             data = os.read(fd, size)
             while len(data) < size:  # a short read is allowed; EOF is a shrunk file
@@ -209,11 +200,21 @@ class StaticFile:
             "Last-Modified": [last_modified],
             "Etag": [etag],
             "Accept-Ranges": ["bytes"],
-            "Content-Length": [str(size)],
+            "Content-Length": [str(len(data))],
         }
         response._cookies = None
         response.body = data
         return data
+
+    def _http_error(self, exc: OSError) -> bottle.HTTPError:
+        """The error for a file that cannot be stat'ed or opened: vanished 404,
+        permission denied 403, anything else logged and 500."""
+        if isinstance(exc, FileNotFoundError):
+            return bottle.HTTPError(404)
+        if isinstance(exc, PermissionError):
+            return bottle.HTTPError(403)
+        self._log(exc)
+        return bottle.HTTPError(500)
 
     def _log(self, exc: OSError) -> None:
         logger = self.logger
