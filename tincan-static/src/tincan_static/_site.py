@@ -155,8 +155,8 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 logger = logging.getLogger("webapp")
 
 # Each worker process serves one request at a time (gunicorn's sync workers,
-# mod_wsgi with threads=1): multithread=False lets pages share more state.
-# Use multithread=True with threaded workers (gunicorn --threads, waitress).
+# mod_wsgi with threads=1), so multithread=False; use multithread=True with
+# threaded workers (gunicorn --threads, waitress).
 _app, errors = tincan.launch(
     fsroot={webapp!r},
     urlroot={site.urlroot!r},
