@@ -10,32 +10,36 @@ session, as root); where that is impossible the tests are skipped, saying why.
 
 from __future__ import annotations
 
-import contextlib
-import http.client
-import io
-import json
 import os
-import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import sysconfig
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from tincan_static import main_install_static, main_server_config
+from tincan_static import main_install_static
 
-REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "examples" / "demo"
-SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
-VENV_BIN = Path(sys.executable).parent
+from tests._deploy import (
+    SBIN_PATH,
+    VENV_BIN,
+    copy_demo,
+    fetch,
+    free_port,
+    quote_url,
+    routed_urls,
+    same_page,
+    server_config,
+    source_marker,
+    start_reference,
+    stop,
+    wait_for_port,
+)
+
 MODULES = Path("/usr/lib/apache2/modules")
 NEEDED_MODULES = ["mpm_event", "authz_core", "alias", "dir", "mime", "rewrite", "proxy",
                   "proxy_http", "wsgi"]  # fmt: skip
@@ -72,20 +76,6 @@ def apache2ctl() -> str:
     return ensure_apache()
 
 
-def server_config(*args: str) -> str:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        status = main_server_config(list(args))
-    assert status == 0
-    return out.getvalue()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def main_config(base: Path, site: Path) -> Path:
     """A complete Apache configuration around one generated site file."""
     lines = [f"LoadModule {name}_module {MODULES}/mod_{name}.so" for name in NEEDED_MODULES]
@@ -119,19 +109,6 @@ def readable_tempdir() -> Path:
     return path
 
 
-def copy_demo(dest: Path) -> Path:
-    if (DEMO / "WEB-INF").is_dir():
-        shutil.copytree(DEMO, dest, ignore=shutil.ignore_patterns(".tincan-cache", "__pycache__"))
-    else:
-        (dest / "WEB-INF").mkdir(parents=True)
-        (dest / "index.pspx").write_text("<html><body><h1>Home</h1></body></html>\n")
-        (dest / "static").mkdir()
-        (dest / "static" / "style.css").write_text("body { font-family: system-ui }\n")
-        (dest / "docs").mkdir()
-        (dest / "docs" / "index.html").write_text("<h1>Docs</h1>\n")
-    return dest
-
-
 @pytest.mark.parametrize("urlroot", ["/", "/site"])
 def test_both_variants_pass_apache2ctl(apache2ctl: str, urlroot: str) -> None:
     base = readable_tempdir()
@@ -163,46 +140,6 @@ def test_a_broken_config_is_caught(apache2ctl: str) -> None:
         shutil.rmtree(base)
 
 
-# The reference: the tree under launch(static=True) in a process of its own, so its
-# per-process state starts fresh like the deployed workers' (and never touches this one).
-_REFERENCE = """
-import json, sys
-import tincan
-from tincan_core import make_server
-app, errors = tincan.launch(sys.argv[1], sys.argv[2], static=True)
-server = make_server(app, "127.0.0.1", 0)
-routes = [[info.path, info.kind, info.file] for info in app.route_info]
-print(json.dumps({"port": server.server_address[1], "routes": routes}), flush=True)
-server.serve_forever()
-"""
-
-
-@dataclass
-class Reference:
-    process: subprocess.Popen[bytes]
-    port: int
-    routes: dict[str, tuple[str, str]]  # URL path -> (kind, file)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
-
-
-def start_reference(webapp: Path, urlroot: str, log: Path) -> Reference:
-    process = subprocess.Popen(
-        [sys.executable, "-c", _REFERENCE, str(webapp), urlroot],
-        stdout=subprocess.PIPE, stderr=log.open("wb"),
-    )  # fmt: skip
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line:
-        process.wait()
-        raise AssertionError(f"the reference server did not start:\n{log.read_text()}")
-    info = json.loads(line)
-    routes = {path: (kind, file) for path, kind, file in info["routes"]}
-    return Reference(process, int(info["port"]), routes)
-
-
 @dataclass
 class Running:
     urlroot: str
@@ -210,19 +147,6 @@ class Running:
     apache_port: int
     reference_port: int
     routes: dict[str, tuple[str, str]]
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None and process.returncode != 0:
-            raise AssertionError(f"exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on port {port}:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module", params=["/", "/site"], ids=["urlroot=/", "urlroot=/site"])
@@ -262,55 +186,17 @@ def apache_two_directories(apache2ctl: str, request: pytest.FixtureRequest) -> I
         yield Running(urlroot, webapp, apache_port, reference.port, reference.routes)
     finally:
         reference.stop()
-        for process in (apache, gunicorn):
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(apache)
+        stop(gunicorn)
         shutil.rmtree(base, ignore_errors=True)
-
-
-def source_marker(path: Path) -> bytes:
-    """Bytes that appear in a response only if the file's source is shown: a page's
-    first header line (its body is meant to be rendered), else the file's start."""
-    data = path.read_bytes().strip()
-    if path.suffix == ".pspx":
-        first = data.splitlines()[0] if data else b""
-        return first if first.startswith(b"#") else b""
-    return data[:60]
-
-
-def fetch(port: int, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.putrequest("GET", path, skip_accept_encoding=True)
-        conn.endheaders()
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-_TIMESTAMPS = re.compile(
-    rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d)?|\d\d \w{3} \d{4}, \d\d:\d\d UTC"
-)
-
-
-def same_page(a: bytes, b: bytes) -> bool:
-    return _TIMESTAMPS.sub(b"<time>", a) == _TIMESTAMPS.sub(b"<time>", b)
 
 
 def test_apache_answers_every_url_as_launch_static(apache_two_directories: Running) -> None:
     r = apache_two_directories
-    urls = {path for path, (kind, _) in r.routes.items() if kind in ("page", "index", "static")}
-    prefix = r.urlroot.rstrip("/")
-    urls |= {f"{prefix}/no-such-page.pspx", f"{prefix}/no/such/file.css", f"{prefix}/static/"}
     mismatches = []
-    for url in sorted(quote(u, safe="/?=&") for u in urls):
-        ref_status, ref_body = fetch(r.reference_port, url)
-        status, body = fetch(r.apache_port, url)
+    for url in routed_urls(r.routes, r.urlroot):
+        ref_status, ref_body, _ = fetch(r.reference_port, url)
+        status, body, _ = fetch(r.apache_port, url)
         if status != ref_status:
             mismatches.append(f"{url}: {status} through Apache, {ref_status} in TinCan")
         elif not same_page(body, ref_body):
@@ -332,7 +218,7 @@ def test_apache_never_shows_a_private_file(apache_two_directories: Running) -> N
         variants = [plain, plain.upper(), plain.replace(".", "%2e"), plain.replace("/", "//")]
         variants += [plain + ".", "/static/..%2f" + plain[1:], plain.replace("WEB-INF", "web-inf")]
         for url in variants:
-            status, body = fetch(r.apache_port, url)
+            status, body, _ = fetch(r.apache_port, url)
             if secret in body:
                 leaks.append(f"{url} -> {status}")
     assert not leaks, "\n".join(leaks)
@@ -375,12 +261,7 @@ def apache_single_directory(apache2ctl: str) -> Iterator[Running]:
         yield Running(urlroot, webapp, port, reference.port, reference.routes)
     finally:
         reference.stop()
-        apache.send_signal(signal.SIGTERM)
-        try:
-            apache.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            apache.kill()
-            apache.wait()
+        stop(apache)
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -392,9 +273,9 @@ def test_mod_wsgi_single_directory_answers_as_launch_static(
     urls |= {"/no-such-page.pspx"}
     mismatches = []
     for url in sorted(urls):
-        quoted = quote(url, safe="/?=&")
-        ref_status, ref_body = fetch(r.reference_port, quoted)
-        status, body = fetch(r.apache_port, quoted)
+        quoted = quote_url(url)
+        ref_status, ref_body, _ = fetch(r.reference_port, quoted)
+        status, body, _ = fetch(r.apache_port, quoted)
         kind, file = r.routes.get(url, ("", ""))
         if kind == "index" and not url.endswith("/") and file.endswith((".html", ".htm")):
             assert status == 301  # Apache adds the slash to a static directory (DirectorySlash)
@@ -419,7 +300,7 @@ def test_mod_wsgi_single_directory_never_shows_a_private_file(
         variants = [plain, plain.upper(), plain.replace(".", "%2e"), plain.replace("/", "//")]
         variants += [plain + ".", plain.replace("WEB-INF", "web-inf"), plain + "%00"]
         for url in variants:
-            status, body = fetch(r.apache_port, url)
+            status, body, _ = fetch(r.apache_port, url)
             if secret in body:
                 leaks.append(f"{url} -> {status}")
     assert not leaks, "\n".join(leaks)

@@ -14,27 +14,32 @@ where that is impossible the tests are skipped, saying why.
 from __future__ import annotations
 
 import gzip
-import http.client
-import json
 import os
-import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from tincan_static import main_install_static, main_server_config
+from tincan_static import main_install_static
 
-REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "examples" / "demo"
-SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
-VENV_BIN = Path(sys.executable).parent
+from tests._deploy import (
+    SBIN_PATH,
+    VENV_BIN,
+    copy_demo,
+    fetch,
+    free_port,
+    quote_url,
+    routed_urls,
+    same_page,
+    server_config,
+    source_marker,
+    start_reference,
+    stop,
+    wait_for_port,
+)
 
 
 def ensure_debian_package(binary: str, packages: tuple[str, ...]) -> str:
@@ -75,103 +80,6 @@ def nginx_binary() -> str:
     return ensure_debian_package("nginx", ("nginx-light", "nginx"))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on port {port}:\n{log.read_text()}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def server_config(*args: str) -> str:
-    """``tincan server-config ...`` output."""
-    import contextlib
-    import io
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        status = main_server_config(list(args))
-    assert status == 0
-    return out.getvalue()
-
-
-def copy_webapp(dest: Path) -> Path:
-    """A private copy of the demo (its caches are written by launches)."""
-    if (DEMO / "WEB-INF").is_dir():
-        shutil.copytree(DEMO, dest, ignore=shutil.ignore_patterns(".tincan-cache", "__pycache__"))
-        return dest
-    # Stand-in until examples/demo exists: pages, an index page, static files.
-    (dest / "WEB-INF" / "lib").mkdir(parents=True)
-    (dest / "WEB-INF" / "lib" / "secret.py").write_text("SECRET = 'lib source'\n")
-    (dest / "index.pspx").write_text("<html><body><h1>Home</h1></body></html>\n")
-    (dest / "static").mkdir()
-    (dest / "static" / "style.css").write_text("body { font-family: system-ui }\n" * 40)
-    (dest / "docs").mkdir()
-    (dest / "docs" / "index.html").write_text("<h1>Docs</h1>\n")
-    return dest
-
-
-# The reference: the tree under launch(static=True) in a process of its own, so its
-# per-process state starts fresh like the deployed workers' (and never touches this one).
-_REFERENCE = """
-import json, sys
-import tincan
-from tincan_core import make_server
-app, errors = tincan.launch(sys.argv[1], sys.argv[2], static=True)
-server = make_server(app, "127.0.0.1", 0)
-routes = [[info.path, info.kind, info.file] for info in app.route_info]
-print(json.dumps({"port": server.server_address[1], "routes": routes}), flush=True)
-server.serve_forever()
-"""
-
-
-@dataclass
-class Reference:
-    process: subprocess.Popen[bytes]
-    port: int
-    routes: dict[str, tuple[str, str]]  # URL path -> (kind, file)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
-
-
-def start_reference(webapp: Path, urlroot: str, log: Path) -> Reference:
-    process = subprocess.Popen(
-        [sys.executable, "-c", _REFERENCE, str(webapp), urlroot],
-        stdout=subprocess.PIPE, stderr=log.open("wb"),
-    )  # fmt: skip
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line:
-        process.wait()
-        raise AssertionError(f"the reference server did not start:\n{log.read_text()}")
-    info = json.loads(line)
-    routes = {path: (kind, file) for path, kind, file in info["routes"]}
-    return Reference(process, int(info["port"]), routes)
-
-
 @dataclass
 class Deployment:
     urlroot: str
@@ -189,7 +97,7 @@ def deployment(
 ) -> Iterator[Deployment]:
     urlroot: str = request.param
     base = tmp_path_factory.mktemp("deploy")
-    webapp = copy_webapp(base / "webapp")
+    webapp = copy_demo(base / "webapp")
     static = base / "static"
     assert main_install_static(["-q", "--compress", str(webapp), str(static)]) == 0
 
@@ -252,61 +160,10 @@ def deployment(
         stop(gunicorn)
 
 
-def source_marker(path: Path) -> bytes:
-    """Bytes that appear in a response only if the file's source is shown: a page's
-    first header line (its body is meant to be rendered), else the file's start."""
-    data = path.read_bytes().strip()
-    if path.suffix == ".pspx":
-        first = data.splitlines()[0] if data else b""
-        return first if first.startswith(b"#") else b""
-    return data[:60]
-
-
-def fetch(
-    port: int, path: str, headers: dict[str, str] | None = None
-) -> tuple[int, bytes, dict[str, str]]:
-    """GET ``path`` exactly as written (no client-side normalisation)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.putrequest("GET", path, skip_accept_encoding=True)
-        for name, value in (headers or {}).items():
-            conn.putheader(name, value)
-        conn.endheaders()
-        response = conn.getresponse()
-        return response.status, response.read(), {k.lower(): v for k, v in response.getheaders()}
-    finally:
-        conn.close()
-
-
-def quote_url(path: str) -> str:
-    from urllib.parse import quote
-
-    return quote(path, safe="/?=&")
-
-
-def demo_urls(d: Deployment) -> list[str]:
-    """Every URL launch(static=True) routes, plus a few it does not."""
-    urls = {path for path, (kind, _) in d.routes.items() if kind in ("page", "index", "static")}
-    prefix = d.urlroot.rstrip("/")
-    urls |= {f"{prefix}/no-such-page.pspx", f"{prefix}/no/such/file.css", f"{prefix}/static/"}
-    return sorted(quote_url(url) for url in urls)
-
-
-# Per-process data (the demo's guestbook is seeded when a process starts) differs
-# between the reference and each gunicorn worker only in its timestamps.
-_TIMESTAMPS = re.compile(
-    rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d)?|\d\d \w{3} \d{4}, \d\d:\d\d UTC"
-)
-
-
-def same_page(a: bytes, b: bytes) -> bool:
-    return _TIMESTAMPS.sub(b"<time>", a) == _TIMESTAMPS.sub(b"<time>", b)
-
-
 def test_every_url_answers_as_under_launch_static(deployment: Deployment) -> None:
     d = deployment
     mismatches = []
-    urls = demo_urls(d)
+    urls = routed_urls(d.routes, d.urlroot)
     assert len(urls) > 5
     for url in urls:
         ref_status, ref_body, _ = fetch(d.reference_port, url)
