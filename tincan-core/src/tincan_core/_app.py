@@ -125,11 +125,13 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
         # Bottle decodes the path with errors="ignore": "/a%FF.txt" would be served as
         # "/a.txt". A path that is not UTF-8 (or not even latin-1, from a client that
         # broke the WSGI rules) is a 400 instead.
-        try:
-            environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
-        except UnicodeError:
-            environ[_BAD_PATH_KEY] = True
-            environ["PATH_INFO"] = "/"
+        path = environ.get("PATH_INFO", "")
+        if not path.isascii():  # ASCII is valid either way: the common case costs one check
+            try:
+                path.encode("latin-1").decode("utf-8")
+            except UnicodeError:
+                environ[_BAD_PATH_KEY] = True
+                environ["PATH_INFO"] = "/"
         return super()._handle(environ)
 
     # -- forwards ----------------------------------------------------------------------
