@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import sys
 from types import CodeType
+from typing import Any
 
 __all__ = ["compact"]
 
@@ -96,22 +97,16 @@ def _rebuild(code: CodeType, renamed: dict[str, str], compact_lines: bool) -> Co
     def new(names: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(renamed.get(n, n) for n in names)
 
+    changes: dict[str, Any] = {
+        "co_consts": consts,
+        "co_names": new(code.co_names),
+        "co_varnames": new(code.co_varnames),
+        "co_cellvars": new(code.co_cellvars),
+        "co_freevars": new(code.co_freevars),
+    }
     if compact_lines:
-        return code.replace(
-            co_consts=consts,
-            co_names=new(code.co_names),
-            co_varnames=new(code.co_varnames),
-            co_cellvars=new(code.co_cellvars),
-            co_freevars=new(code.co_freevars),
-            co_linetable=_lines_only(code),
-        )
-    return code.replace(
-        co_consts=consts,
-        co_names=new(code.co_names),
-        co_varnames=new(code.co_varnames),
-        co_cellvars=new(code.co_cellvars),
-        co_freevars=new(code.co_freevars),
-    )
+        changes["co_linetable"] = _lines_only(code)
+    return code.replace(**changes)
 
 
 def _same_lines(a: CodeType, b: CodeType) -> bool:
