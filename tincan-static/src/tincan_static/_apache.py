@@ -45,6 +45,22 @@ def _head(site: Site, add: list[str], title: str, needs: str) -> None:
     add.append("    RewriteEngine On")
 
 
+def _page_dir_rules(
+    site: Site, add: list[str], destination: str, dir_flags: str, root_flags: str
+) -> None:
+    """Rewrite rules sending each directory URL whose index is a page to ``destination``
+    (the application's URL prefix), with and without the trailing slash."""
+    root_re = pcre_escape(site.prefix)
+    for reldir in site.page_dirs or ():
+        if reldir:
+            pattern = f"^{root_re}/({pcre_escape(reldir)}/?)$"
+            add.append(f'    RewriteRule "{pattern}" "{destination}/$1" {dir_flags}')
+        else:
+            add.append(f'    RewriteRule "^{root_re}/$" "{destination}/" {root_flags}')
+            if site.prefix:
+                add.append(f'    RewriteRule "^{root_re}$" "{destination}" {root_flags}')
+
+
 def apache_config(site: Site, *, single_directory: bool = False) -> str:
     """A ``<VirtualHost>`` for ``/etc/apache2/sites-available/``."""
     if single_directory:
@@ -82,14 +98,7 @@ def _two_directories(site: Site) -> str:
     if site.page_dirs:
         add("")
         add("    # Directory URLs whose index is a page.")
-        for reldir in site.page_dirs:
-            if reldir:
-                pattern = f"^{root_re}/({pcre_escape(reldir)}/?)$"
-                add(f'    RewriteRule "{pattern}" "{origin}{prefix}/$1" [P,B=?#%,BNP]')
-            else:
-                add(f'    RewriteRule "^{root_re}/$" "{origin}{prefix}/" [P]')
-                if prefix:
-                    add(f'    RewriteRule "^{root_re}$" "{origin}{prefix}" [P]')
+        _page_dir_rules(site, out, f"{origin}{prefix}", "[P,B=?#%,BNP]", "[P]")
     add("")
     add("    # A static file if one was installed (directory URLs: its index.html or")
     add("    # index.htm, without a redirect), else the application.")
@@ -168,13 +177,6 @@ def _single_directory(site: Site) -> str:
     add('    RewriteRule "\\.pspx$" - [NC,R=404]')
     if site.page_dirs:
         add("    # Directory URLs whose index is a page, with or without the slash, as in TinCan.")
-        for reldir in site.page_dirs:
-            if reldir:
-                pattern = f"^{root_re}/({pcre_escape(reldir)}/?)$"
-                add(f'    RewriteRule "{pattern}" "{WSGI_MOUNT}{prefix}/$1" [PT,L]')
-            else:
-                add(f'    RewriteRule "^{root_re}/$" "{WSGI_MOUNT}{prefix}/" [PT,L]')
-                if prefix:
-                    add(f'    RewriteRule "^{root_re}$" "{WSGI_MOUNT}{prefix}" [PT,L]')
+        _page_dir_rules(site, out, f"{WSGI_MOUNT}{prefix}", "[PT,L]", "[PT,L]")
     add("</VirtualHost>")
     return "\n".join(out) + "\n"
