@@ -69,14 +69,12 @@ class Builder(PageSources):
         logger: logging.Logger,
         *,
         static: bool,
-        multithread: bool,
     ) -> None:
         super().__init__(root, encoding)
         self.app = app
         self.prefix = prefix
         self.log = logger
         self.static = static
-        self.multithread = multithread
         self.errors = 0
         self.messages: list[str] = []  # each error as logged: file:line: message
         self.jobs: int | None = None  # compile processes; None: $TINCAN_JOBS or every core

@@ -91,7 +91,7 @@ def compile_webapp(
     _add_lib_path(root)
 
     app = TinCan(logger=log)
-    builder = Builder(app, root, "", encoding, log, static=False, multithread=True)
+    builder = Builder(app, root, "", encoding, log, static=False)
     inventory = scan_tree(root)
     pages = [f.relpath for f in inventory.of_kind(FileKind.PAGE)]
     plan = builder.plan(pages)

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import os
 import sys
-from typing import Any
 
 from ._app import TinCan
 from ._build import Builder
@@ -68,8 +67,11 @@ def launch(
     route; every other page still launches. A tree that cannot be used at all
     (missing, no ``WEB-INF``, relative ``urlroot``) gives ``(None, 1)``.
 
-    Without a ``logger`` TinCan is completely silent. ``multithread=False`` is
-    for single-threaded (e.g. prefork) servers; both modes render correctly.
+    Without a ``logger`` TinCan is completely silent. ``multithread`` is accepted
+    for compatibility (``False`` for single-threaded, e.g. prefork, servers): what
+    pages share (compiled templates, macro files, code-behind classes) is immutable
+    once launched and every request gets its own page instance, so one app is
+    correct under both kinds of server and the flag changes nothing.
     ``static=True`` also routes the webapp's static files.
     """
     log = logger if logger is not None else _silent_logger()
@@ -96,6 +98,5 @@ def launch(
             "tincan.encoding": encoding,
         }
     )
-    options: dict[str, Any] = {"static": static, "multithread": multithread}
-    errors = Builder(app, root, prefix, encoding, log, **options).build()
+    errors = Builder(app, root, prefix, encoding, log, static=static).build()
     return app, errors
