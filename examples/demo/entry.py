@@ -11,7 +11,7 @@ class EntryPage(Page):
         number = self.request.query.get("n", "")
         if not number:
             # No entry asked for: send the visitor to the whole guestbook.
-            redirect(self.request.app.config["tincan.urlroot"] + "entries.pspx")
+            redirect(self.request.app.config["tincan.urlroot"].rstrip("/") + "/entries.pspx")
         entry = GUESTBOOK.find(int(number)) if number.isdecimal() else None
         if entry is None:
             # Goes through the 404 error page, which shows this text.

@@ -28,9 +28,11 @@ class GuestbookPage(Page):
                 response.status = 422  # the form is shown again, with the problems
             else:
                 entry = GUESTBOOK.sign(self.name, self.message)
+                # The urlroot has no trailing slash ("/" alone at the top).
+                root = request.app.config["tincan.urlroot"].rstrip("/") + "/"
                 response.set_cookie(
                     NAME_COOKIE, quote(self.name), max_age=365 * 24 * 3600,
-                    path=request.app.config["tincan.urlroot"], httponly=True, samesite="lax",
+                    path=root, httponly=True, samesite="lax",
                 )
                 request.environ["guestbook.entry"] = entry
                 # Server-side forward: the hidden thank-you page answers this very

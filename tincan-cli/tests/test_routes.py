@@ -83,7 +83,7 @@ def test_urlroot_prefixes_every_route(capsys: pytest.CaptureFixture[str], featur
     code, out, _ = routes(capsys, str(features), "/shop/", "--json")
     assert code == 0
     document = json.loads(out)
-    assert document["urlroot"] == "/shop/"
+    assert document["urlroot"] == "/shop"
     paths = {row["path"] for row in document["routes"] if row["path"]}
     assert "/shop/index.pspx" in paths and "/shop/" in paths
     assert all(path.startswith("/shop") for path in paths)

@@ -312,7 +312,7 @@ def test_app_config(make_webapp: Callable[..., Path], new_logger: Callable[..., 
     assert errors == 0
     assert isinstance(app, tincan.TinCan)
     assert app.config["tincan.fsroot"] == str(root)
-    assert app.config["tincan.urlroot"] == "/shop/"
+    assert app.config["tincan.urlroot"] == "/shop"
     assert app.config["tincan.logger"] is logger
     assert app.config["tincan.encoding"] == "latin-1"
 
@@ -459,6 +459,32 @@ def test_urlroot_prefix(launch_webapp: Callable[..., Any], urlroot: str) -> None
     assert webapp.get("/app/sub/x.pspx").text == "<p>x</p>"
     assert webapp.get("/index.pspx").status_code == 404
     assert webapp.get("/app//sub/x.pspx").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("urlroot", "configured"),
+    [("/", "/"), ("//", "/"), ("/app", "/app"), ("/app/", "/app"), ("/a//b/", "/a/b")],
+)
+def test_config_urlroot_is_the_normalised_urlroot_without_trailing_slash(
+    launch_webapp: Callable[..., Any], urlroot: str, configured: str
+) -> None:
+    # Links built the way TinCan 0.1 webapps build them: urlroot + "/name".
+    link = (
+        "from tincan import Page\nclass P(Page):\n    def handle(self):\n"
+        "        self.link = self.request.app.config['tincan.urlroot'].rstrip('/') + '/b.pspx'\n"
+        "        self.joined = self.request.app.config['tincan.urlroot'] + '/b.pspx'\n"
+    )
+    webapp = launch_webapp(
+        {"a.pspx": "<a href='${link}'>${joined}</a>", "a.py": link, "b.pspx": "<p>b</p>"},
+        urlroot=urlroot,
+    )
+    assert webapp.app.config["tincan.urlroot"] == configured
+    page = webapp.get(configured.rstrip("/") + "/a.pspx").text
+    prefix = configured.rstrip("/")
+    assert page == f"<a href='{prefix}/b.pspx'>{configured}/b.pspx</a>"
+    if configured != "/":
+        # The original's way of joining gives a working link below a prefix.
+        assert webapp.get(f"{configured}/b.pspx").text == "<p>b</p>"
 
 
 # -- deployment --------------------------------------------------------------------------

@@ -23,7 +23,7 @@ def test_files_are_written_with_the_webapp_encoding(tincan_webapp: WebappFactory
 def test_launch_options_reach_launch(tincan_webapp: WebappFactory) -> None:
     webapp = tincan_webapp({"a.pspx": "<p>a</p>", "s.txt": "s"}, urlroot="/x/", multithread=False)
     assert webapp.app is not None
-    assert webapp.app.config["tincan.urlroot"] == "/x/"
+    assert webapp.app.config["tincan.urlroot"] == "/x"
     client = webapp.client()
     assert client.get("/x/a.pspx").status_code == 200
     assert client.get("/x/s.txt").status_code == 404  # static serving is off by default

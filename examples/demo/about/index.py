@@ -10,5 +10,5 @@ class EnglishAbout(AboutPage):
         if self.request.query.get("lang") == "de":
             # A forward target is a URL path: absolute ones include the urlroot.
             # Spaces and non-ASCII characters need no escaping here.
-            root = self.request.app.config["tincan.urlroot"]
-            self.request.app.forward(root + "about/Über uns.pspx")
+            root = self.request.app.config["tincan.urlroot"].rstrip("/")
+            self.request.app.forward(root + "/about/Über uns.pspx")

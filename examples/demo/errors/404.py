@@ -14,7 +14,8 @@ MOVED = {
 
 class NotFoundPage(ErrorPage):
     def handle(self):
-        root = self.request.app.config["tincan.urlroot"]
+        # The urlroot has no trailing slash ("/" alone at the top): add one.
+        root = self.request.app.config["tincan.urlroot"].rstrip("/") + "/"
         path = self.request.path
         if path.startswith(root) and path[len(root):] in MOVED:
             # An error page may answer with a redirect instead of a page.

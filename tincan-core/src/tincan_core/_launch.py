@@ -93,7 +93,7 @@ def launch(
     app.config.update(
         {
             "tincan.fsroot": root,
-            "tincan.urlroot": prefix + "/",
+            "tincan.urlroot": prefix or "/",  # as the original: no trailing slash
             "tincan.logger": log,
             "tincan.encoding": encoding,
         }

@@ -26,8 +26,9 @@ def greeting(name: str, now: datetime | None = None) -> str:
 
 def site_url(request: Any, path: str = "") -> str:
     """The URL of ``path`` below the webapp's URL root (it may be served under a prefix)."""
-    root: str = request.app.config["tincan.urlroot"]
-    return root + path.lstrip("/")
+    # The urlroot has no trailing slash ("/" alone at the top).
+    root: str = request.app.config["tincan.urlroot"].rstrip("/")
+    return root + "/" + path.lstrip("/")
 
 
 class SiteLayout:
