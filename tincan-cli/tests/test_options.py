@@ -28,7 +28,7 @@ def run(
 def test_version_names_cli_and_core(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, ["--version"])
     assert code == 0
-    assert "tincan-cli 0.1.0" in out
+    assert "tincan-cli 0.2.0" in out
     assert f"tincan-core {tincan_core.__version__}" in out
 
 

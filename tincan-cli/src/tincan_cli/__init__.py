@@ -6,6 +6,6 @@ compatible ``launch`` and ``install-static`` commands live in ``tincan_cli._comp
 
 from ._cli import main
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["__version__", "main"]

@@ -1,3 +1,3 @@
 """TinCan core's version, in a module of its own so the compile caches can key on it."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -14,7 +14,7 @@ from ._plan import InstallError, NotAWebappError
 from ._quote import quote_path
 from ._site import Site, SiteError, page_index_dirs, wsgi_script
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "COMPRESSIBLE_SUFFIXES",

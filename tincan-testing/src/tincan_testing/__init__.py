@@ -10,7 +10,7 @@ from ._trace import PageVisit, trace
 from ._unit import make_error_page, make_page
 from ._webapp import LiveServer, Webapp
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "LiveServer",

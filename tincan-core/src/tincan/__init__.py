@@ -3,6 +3,10 @@
 ``import tincan`` is the public API (SPEC §8): :func:`launch` builds a Bottle
 WSGI app from a webapp tree; code-behind files subclass :class:`Page` or
 :class:`ErrorPage`.
+
+The module ships with tincan-core, so every install that can run a code-behind
+(tincan-cli, tincan-testing or the ``tincan`` meta-package) can import it; its
+version is tincan-core's.
 """
 
 from tincan_core import (
@@ -14,12 +18,13 @@ from tincan_core import (
     TinCan,
     TinCanError,
     TinCanException,
+    __version__,
+    abort,
     chameleon_template,
     chameleon_view,
     launch,
+    redirect,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ENCODING",
@@ -31,7 +36,9 @@ __all__ = [
     "TinCanError",
     "TinCanException",
     "__version__",
+    "abort",
     "chameleon_template",
     "chameleon_view",
     "launch",
+    "redirect",
 ]
