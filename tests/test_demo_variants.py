@@ -350,7 +350,7 @@ TEAPOT = {"zz-teapot2.pspx": "<p>never</p>", "zz-teapot2.py": code_behind("abort
     [
         ("raise RuntimeError('error page broke')", 500, "500 Internal Server Error\n"),
         ("self.request.app.forward('/index.pspx')", 500, "500 Internal Server Error\n"),
-        ("abort(404)", 404, "404 Not Found\n"),
+        ("abort(418)", 418, "418 I'm a teapot\n"),  # its own code again: plain
         ("redirect('/guestbook.pspx', 302)", 302, ""),
     ],
     ids=["raises", "forwards", "aborts", "redirects"],

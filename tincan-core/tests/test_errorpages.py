@@ -320,3 +320,152 @@ def launch_webapp_module(
     app, _ = tincan_core.launch(root)
     with make_client(app) as client:
         yield client
+
+
+# -- what an error page sees: error.body and error.exception (issue 8) ---------------------
+def test_a_405_error_page_sees_bottles_text(launch_webapp: Callable[..., Any]) -> None:
+    webapp = launch_webapp(
+        {
+            "405.pspx": "#errors 405\n<p>${error.status_code} ${error.body}</p>",
+            "post.pspx": "#methods POST\n<p/>",
+            "forward.pspx": "<p/>",
+            "forward.py": page_code("self.request.app.forward('post.pspx')"),
+        }
+    )
+    for path in ("/post.pspx", "/forward.pspx"):
+        response = webapp.get(path)
+        assert (response.status_code, response.text) == (405, "<p>405 Method not allowed.</p>")
+        assert response.headers["allow"] == "POST"
+
+
+def test_a_500_error_page_sees_the_exception(launch_webapp: Callable[..., Any]) -> None:
+    webapp = launch_webapp(
+        {
+            "500.pspx": "#errors 500\n<p>${error.body} ${kind}: ${message}</p>",
+            "500.py": error_code(
+                "E",
+                "self.kind = type(self.error.exception).__name__\n"
+                "self.message = str(self.error.exception)",
+            ),
+            "boom.pspx": "<p/>",
+            "boom.py": page_code("raise LookupError('the detail')"),
+            "exit.pspx": "<p/>",
+            "exit.py": page_code("import sys\nsys.exit(3)"),
+            "loop.pspx": "<p/>",
+            "loop.py": page_code("self.request.app.forward('loop.pspx')"),
+            "render.pspx": "<p tal:content='no_such_name'/>",
+        },
+        level=logging.CRITICAL,
+    )
+    details = "No further details available."
+    assert webapp.get("/boom.pspx").text == f"<p>{details} LookupError: the detail</p>"
+    assert webapp.get("/exit.pspx").text == f"<p>{details} SystemExit: 3</p>"
+    loop = webapp.get("/loop.pspx")
+    assert loop.status_code == 500
+    assert loop.text == f"<p>{details} TinCanError: /loop.pspx: forward loop at '/loop.pspx'</p>"
+    render = webapp.get("/render.pspx")
+    assert render.status_code == 500
+    assert render.text.startswith(f"<p>{details} NameError: ")
+    assert "no_such_name" in render.text
+
+
+def test_a_plain_404_has_an_empty_body_without_the_path(
+    launch_webapp: Callable[..., Any],
+) -> None:
+    webapp = launch_webapp(
+        {
+            "404.pspx": "#errors 404\n<p>[${text}] ${request.path}</p>",
+            "404.py": error_code("E", "self.text = self.error.body.strip() or 'plain'"),
+            "gone.pspx": "<p/>",
+            "gone.py": page_code("bottle.abort(404, 'gone for good')"),
+            "hidden.pspx": "#hidden\n<p/>",
+        }
+    )
+    for path in ("/missing'quote.pspx", "/hidden.pspx", "/dir/"):
+        response = webapp.get(path)
+        assert (response.status_code, response.text) == (404, f"<p>[plain] {path}</p>")
+    assert webapp.get("/gone.pspx").text == "<p>[gone for good] /gone.pspx</p>"
+
+
+# -- abort() inside an error page (issue 8) ------------------------------------------------
+def test_abort_with_another_code_shows_that_codes_error_page(
+    launch_webapp: Callable[..., Any],
+) -> None:
+    webapp = launch_webapp(
+        {
+            "404.pspx": "#errors 404\n<p>not found</p>",
+            "404.py": error_code(
+                "NotFound",
+                "if self.request.path.startswith('/members/'):\n"
+                "    bottle.abort(403, 'members only')",
+            ),
+            "403.pspx": "#errors 403\n<p>forbidden: ${error.body} ${request.path}</p>",
+        }
+    )
+    response = webapp.get("/members/list.pspx")
+    assert response.status_code == 403
+    assert response.text == "<p>forbidden: members only /members/list.pspx</p>"
+    assert response.headers["content-type"].startswith("text/html")
+    assert webapp.get("/other.pspx").text == "<p>not found</p>"
+
+
+def test_abort_to_a_code_without_an_error_page_shows_the_default_page(
+    launch_webapp: Callable[..., Any],
+) -> None:
+    webapp = launch_webapp(
+        {"404.pspx": "#errors 404\n<p/>", "404.py": error_code("E", "bottle.abort(410)")}
+    )
+    response = webapp.get("/nowhere")
+    assert response.status_code == 410
+    assert "<h1>410 Gone</h1>" in response.text
+    assert_clean(response.text)
+
+
+def test_an_error_page_reached_from_another_sends_its_errors_plainly(
+    launch_webapp: Callable[..., Any],
+) -> None:
+    webapp = launch_webapp(
+        {
+            "404.pspx": "#errors 404\n<p>404</p>",
+            "404.py": error_code("E", "bottle.abort(403)"),
+            "403.pspx": "#errors 403\n<p>403</p>",
+            "403.py": error_code("E", "bottle.abort(410)"),
+            "410.pspx": "#errors 410\n<p>410 page</p>",
+            "forbidden.pspx": "<p/>",
+            "forbidden.py": page_code("bottle.abort(403)"),
+        }
+    )
+    # 404 page -> 403 page -> abort(410): the second level is plain, not the 410 page.
+    chained = webapp.get("/nowhere")
+    assert (chained.status_code, chained.text) == (410, "410 Gone\n")
+    assert chained.headers["content-type"].startswith("text/plain")
+    # Reached first, the 403 page does lead to the 410 page.
+    direct = webapp.get("/forbidden.pspx")
+    assert (direct.status_code, direct.text) == (410, "<p>410 page</p>")
+
+
+def test_abort_with_the_same_code_in_an_error_page_is_plain(
+    launch_webapp: Callable[..., Any],
+) -> None:
+    webapp = launch_webapp(
+        {"404.pspx": "#errors 404\n<p/>", "404.py": error_code("E", "bottle.abort(404, 'x')")}
+    )
+    response = webapp.get("/nowhere")
+    assert (response.status_code, response.text) == (404, "404 Not Found\n")
+
+
+def test_a_failure_in_the_second_error_page_is_a_plain_500(
+    launch_webapp: Callable[..., Any],
+) -> None:
+    webapp = launch_webapp(
+        {
+            "404.pspx": "#errors 404\n<p/>",
+            "404.py": error_code("E", "bottle.abort(403)"),
+            "403.pspx": "#errors 403\n<p/>",
+            "403.py": error_code("E", "raise KeyError('second')"),
+        },
+        level=logging.CRITICAL,
+    )
+    response = webapp.get("/nowhere")
+    assert (response.status_code, response.text) == (500, "500 Internal Server Error\n")
+    assert_clean(response.text)

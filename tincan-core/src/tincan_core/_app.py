@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -13,11 +13,37 @@ import bottle
 from ._errors import TinCanError
 from ._paths import resolve_url_path
 
-__all__ = ["Endpoint", "RouteInfo", "TinCan"]
+__all__ = [
+    "ERROR_PAGE_KEY",
+    "METHOD_NOT_ALLOWED",
+    "NOT_FOUND",
+    "NO_DETAILS",
+    "Endpoint",
+    "RouteInfo",
+    "TinCan",
+    "allow_header",
+]
 
 _FORWARDS_KEY = "tincan.forwards"
-_ERROR_PAGE_KEY = "tincan.error_page"
+ERROR_PAGE_KEY = "tincan.error_page"  # set while an error page runs
 _BAD_PATH_KEY = "tincan.bad_path"
+
+# ``error.body`` as an error page sees it. The first two are the texts the original's
+# error pages saw (Bottle's 405, the original's 500s). A 404 for an unknown path has
+# no text: Bottle's "Not found: '/path'" is a Python repr, which must never reach a
+# client (the path itself is ``request.path``), and an empty body tells an error page
+# a plain 404 from ``abort(404, "text")``.
+METHOD_NOT_ALLOWED = "Method not allowed."
+NO_DETAILS = "No further details available."
+NOT_FOUND = ""
+
+
+def allow_header(methods: Iterable[str]) -> str:
+    """The ``Allow`` header of a 405: HEAD follows GET."""
+    allowed = set(methods)
+    if "GET" in allowed:
+        allowed.add("HEAD")
+    return ", ".join(sorted(allowed))
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +53,13 @@ class Endpoint:
     methods: frozenset[str]
     callback: Callable[[], Any]
 
+    def accepts(self, method: str) -> bool:
+        """Whether a request with ``method`` may be served (as Bottle's router decides)."""
+        methods = self.methods
+        return method in methods or (method == "HEAD" and "GET" in methods)
+
     def allow_header(self) -> str:
-        methods = set(self.methods)
-        if "GET" in methods:
-            methods.add("HEAD")
-        return ", ".join(sorted(methods))
+        return allow_header(self.methods)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +118,11 @@ class _Router(bottle.Router):  # type: ignore[misc]
             return super().match(environ)  # type: ignore[no-any-return]
         except bottle.HTTPError as exc:
             if exc.status_code == 404 and routes is not None:
-                allowed = set(routes)
-                if "GET" in allowed:
-                    allowed.add("HEAD")
-                raise bottle.HTTPError(405, Allow=", ".join(sorted(allowed))) from None
+                raise bottle.HTTPError(
+                    405, METHOD_NOT_ALLOWED, Allow=allow_header(routes)
+                ) from None
             if exc.status_code == 404:
-                raise bottle.HTTPError(404) from None  # Bottle's body holds repr(path)
+                raise bottle.HTTPError(404, NOT_FOUND) from None  # Bottle's holds repr(path)
             raise
 
 
@@ -144,27 +171,28 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
         """
         request = bottle.request
         environ = request.environ
-        if environ.get(_ERROR_PAGE_KEY):
+        if environ.get(ERROR_PAGE_KEY):
             raise TinCanError("forward() is not allowed from an error page")
         current = environ.get("PATH_INFO") or "/"
         resolved = resolve_url_path(current, target)
         if resolved is None:
-            self.logger.error("%s: forward to %r goes above the root", current, target)
-            raise bottle.HTTPError(500)
+            self._forward_failed(f"{current}: forward to {target!r} goes above the root")
         visited: set[str] = environ.setdefault(_FORWARDS_KEY, {current})
         if resolved in visited:
-            self.logger.error("%s: forward loop at %r", current, resolved)
-            raise bottle.HTTPError(500)
+            self._forward_failed(f"{current}: forward loop at {resolved!r}")
         endpoint = self.endpoints.get(resolved)
         if endpoint is None:
-            raise bottle.HTTPError(404)
-        method = request.method
-        if method not in endpoint.methods and not (method == "HEAD" and "GET" in endpoint.methods):
-            raise bottle.HTTPError(405, Allow=endpoint.allow_header())
+            raise bottle.HTTPError(404, NOT_FOUND)
+        if not endpoint.accepts(request.method):
+            raise bottle.HTTPError(405, METHOD_NOT_ALLOWED, Allow=endpoint.allow_header())
         visited.add(resolved)
         environ["PATH_INFO"] = resolved
         environ.pop("bottle.request.urlparts", None)
         raise _ForwardResponse(endpoint.callback())
+
+    def _forward_failed(self, message: str) -> NoReturn:
+        self.logger.error("%s", message)
+        raise bottle.HTTPError(500, NO_DETAILS, TinCanError(message))
 
     # -- errors ------------------------------------------------------------------------
     def default_error_handler(self, res: bottle.HTTPError) -> str:

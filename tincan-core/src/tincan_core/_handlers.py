@@ -12,6 +12,7 @@ from typing import Any
 
 import bottle
 
+from ._app import ERROR_PAGE_KEY, NO_DETAILS
 from ._pages import BasePage, Page
 
 __all__ = ["error_handler", "page_handler"]
@@ -41,9 +42,9 @@ def page_handler(
                 return render(**{**loads, "page": Page(request, response)}).lstrip("\r\n")
             except http_response:
                 raise
-            except _PAGE_FAILURES:
+            except _PAGE_FAILURES as exc:
                 log.exception("%s: error serving %s", name, request.path)
-                raise bottle.HTTPError(500) from None
+                raise bottle.HTTPError(500, NO_DETAILS, exc) from None
 
         return serve_plain_page
 
@@ -59,9 +60,9 @@ def page_handler(
             return render(**variables).lstrip("\r\n")
         except http_response:
             raise
-        except _PAGE_FAILURES:
+        except _PAGE_FAILURES as exc:
             log.exception("%s: error serving %s", name, request.path)
-            raise bottle.HTTPError(500) from None
+            raise bottle.HTTPError(500, NO_DETAILS, exc) from None
 
     return serve_page
 
@@ -73,22 +74,28 @@ def error_handler(
     log: logging.Logger,
     name: str,
 ) -> Callable[[bottle.HTTPError], Any]:
-    """The Bottle error handler of an error page; its failures end in a plain 500."""
+    """The Bottle error handler of an error page; its failures end in a plain 500.
+
+    An error it raises (``abort()``) with another code is served by that code's
+    error page, as in the original; one level only, so no error page can loop.
+    """
     request = bottle.request
 
     def serve_error(error: bottle.HTTPError) -> Any:
-        request.environ["tincan.error_page"] = True
+        environ = request.environ
+        nested = environ.get(ERROR_PAGE_KEY, False)
+        environ[ERROR_PAGE_KEY] = True
         try:
             instance = page_class(request, error)
             result = instance.handle()
             if isinstance(result, bottle.HTTPResponse):
-                return _no_nested_error(result)
+                return _raised_by_error_page(result, error, nested)
             variables = instance.export()
             if loads:
                 variables = {**loads, **variables}
             return render(**variables).lstrip("\r\n")
         except bottle.HTTPResponse as exc:
-            return _no_nested_error(exc)
+            return _raised_by_error_page(exc, error, nested)
         except _PAGE_FAILURES:
             log.exception("%s: error page failed for %s", name, error.status_line)
             return bottle.HTTPResponse(
@@ -98,9 +105,19 @@ def error_handler(
     return serve_error
 
 
-def _no_nested_error(response: bottle.HTTPResponse) -> bottle.HTTPResponse:
-    """An error raised by an error page is sent plainly, never through error pages again."""
+def _raised_by_error_page(
+    response: bottle.HTTPResponse, error: bottle.HTTPError, nested: bool
+) -> bottle.HTTPResponse:
+    """What an error page raised or returned, as sent.
+
+    A response that is no error (a redirect) is sent as it is. An error with
+    another code goes back to Bottle, which hands it to that code's error page
+    (or the default page); the same code again, or any error from that second
+    page, is sent plainly.
+    """
     if isinstance(response, bottle.HTTPError):
+        if not nested and response.status_code != error.status_code:
+            return response
         return bottle.HTTPResponse(
             f"{response.status_line}\n",
             status=response.status_code,
