@@ -303,7 +303,7 @@ def forwards(demo: DemoFactory) -> Webapp:
             "/zz-fwd-unknown.pspx",
             "GET",
             404,
-            "There is no page at <code>/zz-fwd-unknown.pspx</code>",
+            "There is no page at <code>/no-such-target.pspx</code>",  # the target's path
         ),
         ("/zz-fwd-above.pspx", "GET", 500, "Something went wrong on our side"),
         ("/zz-fwd-method.pspx", "POST", 405, "This address does not answer POST requests."),

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import bottle
 import pytest
 
 SHOW_PATH = "<p>${page.request.path} ${page.__class__.__name__}</p>"
@@ -374,3 +375,119 @@ def test_head_through_a_forward(launch_webapp: Callable[..., Any]) -> None:
     response = webapp.request("HEAD", "/a.pspx")
     assert response.status_code == 200
     assert response.content == b""
+
+
+# -- forward() to whatever the app routes (issue 8) ----------------------------------------
+def test_forward_to_static_files(launch_webapp: Callable[..., Any]) -> None:
+    webapp = launch_webapp(
+        {
+            "css.pspx": "<p/>",
+            "css.py": forwarding("style.css", "self.response.set_header('X-Before', 'dropped')"),
+            "docs.pspx": "<p/>",
+            "docs.py": forwarding("/docs/"),
+            "text.pspx": "<p/>",
+            "text.py": forwarding("my files/ünï cöde.txt"),
+            "style.css": "body { margin: 0 }\n",
+            "docs/index.html": "<h1>docs</h1>\n",
+            "my files/ünï cöde.txt": "text\n",
+        },
+        static=True,
+    )
+    css = webapp.get("/css.pspx")
+    assert (css.status_code, css.text) == (200, "body { margin: 0 }\n")
+    assert css.headers["content-type"] == "text/css; charset=utf-8"
+    # The file's response replaces the page's headers, as returning it would.
+    assert "x-before" not in css.headers
+    assert webapp.get("/docs.pspx").text == "<h1>docs</h1>\n"
+    assert webapp.get("/text.pspx").text == "text\n"
+    head = webapp.request("HEAD", "/css.pspx")
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-length"] == str(len("body { margin: 0 }\n"))
+    cached = webapp.get("/css.pspx", headers={"If-None-Match": css.headers["etag"]})
+    assert cached.status_code == 304
+
+
+def test_forward_to_a_static_file_needs_static_serving(launch_webapp: Callable[..., Any]) -> None:
+    webapp = launch_webapp(
+        {"css.pspx": "<p/>", "css.py": forwarding("style.css"), "style.css": "body {}\n"}
+    )
+    assert webapp.get("/css.pspx").status_code == 404
+
+
+def test_forward_to_ordinary_bottle_routes(launch_webapp: Callable[..., Any]) -> None:
+    webapp = launch_webapp(
+        {
+            "status.pspx": "<p/>",
+            "status.py": forwarding("api/status"),
+            "item.pspx": "<p/>",
+            "item.py": forwarding("/api/items/42"),
+            "denied.pspx": "<p/>",
+            "denied.py": forwarding("/api/denied"),
+            "errors.pspx": "#errors 403\n<p>${error.status_code} ${request.path}</p>",
+        }
+    )
+    app = webapp.app
+
+    @app.route("/api/status")
+    def status() -> dict[str, Any]:
+        return {"ok": True, "path": bottle.request.path}
+
+    @app.route("/api/items/<number:int>")
+    def item(number: int) -> str:
+        return f"item {number + 1} {bottle.request.url_args} {bottle.request.route.rule}"
+
+    @app.route("/api/denied")
+    def denied() -> None:
+        bottle.abort(403)
+
+    response = webapp.get("/status.pspx")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"  # Bottle's JSON plugin
+    assert response.json() == {"ok": True, "path": "/api/status"}
+    assert webapp.get("/item.pspx").text == "item 43 {'number': 42} /api/items/<number:int>"
+    refused = webapp.get("/denied.pspx")
+    assert (refused.status_code, refused.text) == (403, "<p>403 /api/denied</p>")
+
+
+def test_forward_through_a_bottle_route_keeps_loop_detection(
+    launch_webapp: Callable[..., Any],
+) -> None:
+    webapp = launch_webapp(
+        {"a.pspx": "<p/>", "a.py": forwarding("/api/back")}, level=logging.ERROR
+    )
+
+    @webapp.app.route("/api/back")
+    def back() -> None:
+        bottle.request.app.forward("/a.pspx")
+
+    assert webapp.get("/a.pspx").status_code == 500
+    assert any("forward loop" in e for e in webapp.log.errors())
+
+
+def test_error_pages_see_the_target_of_a_failed_forward(
+    launch_webapp: Callable[..., Any],
+) -> None:
+    webapp = launch_webapp(
+        {
+            "errors.pspx": "#errors 404 405\n<p>${error.status_code} ${request.path}</p>",
+            "a.pspx": "<p/>",
+            "a.py": forwarding("nowhere.pspx"),
+            "sub/b.pspx": "<p/>",
+            "sub/b.py": forwarding("../post-only.pspx"),
+            "c.pspx": "<p/>",
+            "c.py": forwarding("/api/post-only"),
+            "post-only.pspx": "#methods POST\n<p/>",
+        }
+    )
+
+    @webapp.app.route("/api/post-only", "POST")
+    def post_only() -> str:
+        return "posted"
+
+    assert webapp.get("/a.pspx").text == "<p>404 /nowhere.pspx</p>"
+    not_allowed = webapp.get("/sub/b.pspx")
+    assert not_allowed.text == "<p>405 /post-only.pspx</p>"
+    assert not_allowed.headers["allow"] == "POST"
+    routed = webapp.get("/c.pspx")
+    assert (routed.status_code, routed.text) == (405, "<p>405 /api/post-only</p>")
+    assert routed.headers["allow"] == "POST"

@@ -167,7 +167,9 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
 
         ``target`` is absolute (including urlroot) or relative to the directory of
         the current request path. The same request, and the response headers set
-        so far, go to the target, which sees its own ``request.path``.
+        so far, go to the target, which sees its own ``request.path``. Targets are
+        pages (hidden ones too) and, as in the original, whatever else the app
+        routes: static files and ordinary Bottle routes added to it.
         """
         request = bottle.request
         environ = request.environ
@@ -180,15 +182,24 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
         visited: set[str] = environ.setdefault(_FORWARDS_KEY, {current})
         if resolved in visited:
             self._forward_failed(f"{current}: forward loop at {resolved!r}")
-        endpoint = self.endpoints.get(resolved)
-        if endpoint is None:
-            raise bottle.HTTPError(404, NOT_FOUND)
-        if not endpoint.accepts(request.method):
-            raise bottle.HTTPError(405, METHOD_NOT_ALLOWED, Allow=endpoint.allow_header())
         visited.add(resolved)
+        # The request is the target's from here on: its error pages (a 404 or 405
+        # right below included) see the target's path, as in the original.
         environ["PATH_INFO"] = resolved
         environ.pop("bottle.request.urlparts", None)
-        raise _ForwardResponse(endpoint.callback())
+        endpoint = self.endpoints.get(resolved)
+        if endpoint is not None:
+            if not endpoint.accepts(request.method):
+                raise bottle.HTTPError(405, METHOD_NOT_ALLOWED, Allow=endpoint.allow_header())
+            output = endpoint.callback()
+        else:
+            route, args = self.router.match(environ)  # 404 and 405 as for a request
+            environ["route.handle"] = environ["bottle.route"] = route
+            environ["route.url_args"] = args
+            output = route.call(**args)  # with the app's plugins, as Bottle calls it
+        if isinstance(output, bottle.HTTPResponse):
+            raise output
+        raise _ForwardResponse(output)
 
     def _forward_failed(self, message: str) -> NoReturn:
         self.logger.error("%s", message)
