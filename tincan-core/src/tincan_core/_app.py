@@ -39,8 +39,10 @@ NOT_FOUND = ""
 
 
 def allow_header(methods: Iterable[str]) -> str:
-    """The ``Allow`` header of a 405: HEAD follows GET."""
+    """The ``Allow`` header of a 405: HEAD follows GET; ``ANY`` is not a method (a
+    route with it accepts every method, so it never answers 405 itself)."""
     allowed = set(methods)
+    allowed.discard("ANY")
     if "GET" in allowed:
         allowed.add("HEAD")
     return ", ".join(sorted(allowed))
@@ -56,7 +58,7 @@ class Endpoint:
     def accepts(self, method: str) -> bool:
         """Whether a request with ``method`` may be served (as Bottle's router decides)."""
         methods = self.methods
-        return method in methods or (method == "HEAD" and "GET" in methods)
+        return method in methods or "ANY" in methods or (method == "HEAD" and "GET" in methods)
 
     def allow_header(self) -> str:
         return allow_header(self.methods)
@@ -92,7 +94,8 @@ class _Router(bottle.Router):  # type: ignore[misc]
     """Bottle's router plus a table of literal paths, matched first.
 
     Page and static file names are routed literally: ``<x>`` or ``:x`` in a file
-    name is just text, never a wildcard.
+    name is just text, never a wildcard. Methods are looked up as Bottle does: the
+    method itself, then GET for HEAD, then ``ANY``.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -110,8 +113,11 @@ class _Router(bottle.Router):  # type: ignore[misc]
         if routes is not None:
             method = environ["REQUEST_METHOD"].upper()
             route = routes.get(method)
-            if route is None and method == "HEAD":
-                route = routes.get("GET")
+            if route is None:
+                if method == "HEAD":
+                    route = routes.get("GET")
+                if route is None:
+                    route = routes.get("ANY")
             if route is not None:
                 return route, {}
         try:
