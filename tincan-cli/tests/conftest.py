@@ -14,6 +14,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
+
+# The repository's hypothesis profiles, here too so that these tests behave the same
+# in an unpacked sdist: no deadline (test machines are busy); the property tests share
+# function-scoped fixtures (tmp_path, factories) between examples on purpose.
+settings.register_profile(
+    "default",
+    deadline=None,
+    max_examples=100,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile("thorough", parent=settings.get_profile("default"), max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 WebappFactory = Callable[..., Path]
 
