@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
-import bottle
+from ._protocols import ErrorResponse, Request, Response
 
 __all__ = ["BasePage", "ErrorPage", "Page"]
 
@@ -75,19 +75,96 @@ class BasePage:
         return variables
 
 
+class _NotGiven:
+    """The default of a constructor argument left out (``None`` is a value a test may pass)."""
+
+    def __repr__(self) -> str:
+        return "<not given>"
+
+
+_NOT_GIVEN: Any = _NotGiven()
+
+
+def _pick(cls: type, ours: tuple[str, Any], original: tuple[str, Any]) -> Any:
+    """One constructor argument given by our name or by the 2019 original's, not both."""
+    (name, value), (old_name, old_value) = ours, original
+    if value is _NOT_GIVEN:
+        if old_value is _NOT_GIVEN:
+            raise TypeError(f"{cls.__name__}() needs {name!r} (or {old_name!r}, as in TinCan 0.1)")
+        return old_value
+    if old_value is not _NOT_GIVEN:
+        raise TypeError(f"{cls.__name__}() got both {name!r} and {old_name!r}: they are one")
+    return value
+
+
 class Page(BasePage):
-    """Code-behind of an ordinary page. Templates reach the request as ``page.request``."""
+    """Code-behind of an ordinary page. Templates reach the request as ``page.request``.
+
+    Construct with ``(request, response)``, positionally or by those names, or
+    with the original's names ``req=`` and ``resp=`` (code-behind written for
+    TinCan 0.1 calls ``super().__init__(req=req, resp=resp)``).
+    """
 
     _hidden_names = frozenset({"request", "response"})
 
-    def __init__(self, request: bottle.BaseRequest, response: bottle.BaseResponse) -> None:
+    request: Request
+    response: Response
+
+    @overload
+    def __init__(self, request: Request, response: Response) -> None: ...
+    @overload
+    def __init__(self, *, req: Request, resp: Response) -> None: ...
+    @overload
+    def __init__(self, req: Request, /, *, resp: Response) -> None: ...
+
+    def __init__(
+        self,
+        request: Any = _NOT_GIVEN,
+        response: Any = _NOT_GIVEN,
+        *,
+        req: Any = _NOT_GIVEN,
+        resp: Any = _NOT_GIVEN,
+    ) -> None:
+        if (
+            request is _NOT_GIVEN or response is _NOT_GIVEN
+            or req is not _NOT_GIVEN or resp is not _NOT_GIVEN
+        ):
+            request = _pick(type(self), ("request", request), ("req", req))
+            response = _pick(type(self), ("response", response), ("resp", resp))
         self.request = request
         self.response = response
 
 
 class ErrorPage(BasePage):
-    """Code-behind of an error page; templates see ``request`` and ``error``."""
+    """Code-behind of an error page; templates see ``request`` and ``error``.
 
-    def __init__(self, request: bottle.BaseRequest, error: bottle.HTTPError) -> None:
+    Construct with ``(request, error)``, positionally or by those names, or with
+    the original's names ``req=`` and ``err=``.
+    """
+
+    request: Request
+    error: ErrorResponse
+
+    @overload
+    def __init__(self, request: Request, error: ErrorResponse) -> None: ...
+    @overload
+    def __init__(self, *, req: Request, err: ErrorResponse) -> None: ...
+    @overload
+    def __init__(self, req: Request, /, *, err: ErrorResponse) -> None: ...
+
+    def __init__(
+        self,
+        request: Any = _NOT_GIVEN,
+        error: Any = _NOT_GIVEN,
+        *,
+        req: Any = _NOT_GIVEN,
+        err: Any = _NOT_GIVEN,
+    ) -> None:
+        if (
+            request is _NOT_GIVEN or error is _NOT_GIVEN
+            or req is not _NOT_GIVEN or err is not _NOT_GIVEN
+        ):
+            request = _pick(type(self), ("request", request), ("req", req))
+            error = _pick(type(self), ("error", error), ("err", err))
         self.request = request
         self.error = error
