@@ -170,11 +170,17 @@ _VALID = st.fixed_dictionaries(
 )
 
 
+def _toml_value(value: object) -> str:
+    if isinstance(value, str):
+        # TOML basic strings: escape what JSON leaves raw but TOML forbids (DEL).
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(value)
+
+
 def _toml(values: dict[str, object]) -> str:
-    # JSON's strings, numbers, booleans and arrays are TOML's too (for these values).
-    return "".join(
-        f"{key} = {json.dumps(value, ensure_ascii=False)}\n" for key, value in values.items()
-    )
+    return "".join(f"{key} = {_toml_value(value)}\n" for key, value in values.items())
 
 
 @given(_VALID)

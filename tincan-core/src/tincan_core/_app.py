@@ -12,8 +12,11 @@ import bottle
 
 from ._errors import TinCanError
 from ._paths import resolve_url_path
+from ._policy import SAFE_METHODS, RequestPolicy
+from ._settings import Settings
 
 __all__ = [
+    "CROSS_ORIGIN_ALLOWED",
     "ERROR_PAGE_KEY",
     "METHOD_NOT_ALLOWED",
     "NOT_FOUND",
@@ -27,6 +30,9 @@ __all__ = [
 _FORWARDS_KEY = "tincan.forwards"
 ERROR_PAGE_KEY = "tincan.error_page"  # set while an error page runs
 _BAD_PATH_KEY = "tincan.bad_path"
+_REFUSED_KEY = "tincan.refused"  # the policy's answer to a request it does not let in
+# Route config key: the page opted out of cross-origin protection (#allow-cross-origin).
+CROSS_ORIGIN_ALLOWED = "tincan.cross_origin_allowed"
 
 # ``error.body`` as an error page sees it. The first two are the texts the original's
 # error pages saw (Bottle's 405, the original's 500s). A 404 for an unknown path has
@@ -101,17 +107,32 @@ class _Router(bottle.Router):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.literal: dict[str, dict[str, bottle.Route]] = {}
+        self.policy = RequestPolicy(Settings())
 
     def add_literal(self, path: str, method: str, route: bottle.Route) -> None:
         self.literal.setdefault(path, {})[method] = route
 
     def match(self, environ: dict[str, Any]) -> tuple[bottle.Route, dict[str, Any]]:
+        # Runs inside Bottle's error handling: what is raised here goes through the
+        # webapp's error pages.
         if _BAD_PATH_KEY in environ:
             raise bottle.HTTPError(400)
+        if _REFUSED_KEY in environ:
+            raise environ.pop(_REFUSED_KEY)
+        method = environ["REQUEST_METHOD"].upper()
+        route, args = self._match(environ, method)
+        if (
+            method not in SAFE_METHODS
+            and self.policy.refuses_cross_origin(environ)
+            and not route.config.get(CROSS_ORIGIN_ALLOWED)
+        ):
+            raise bottle.HTTPError(403, "Cross-origin request refused.")
+        return route, args
+
+    def _match(self, environ: dict[str, Any], method: str) -> tuple[bottle.Route, dict[str, Any]]:
         path = environ["PATH_INFO"] or "/"
         routes = self.literal.get(path)
         if routes is not None:
-            method = environ["REQUEST_METHOD"].upper()
             route = routes.get(method)
             if route is None:
                 if method == "HEAD":
@@ -138,12 +159,19 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
     Ordinary Bottle routes may be added to it; page routes are matched first.
     """
 
-    def __init__(self, logger: logging.Logger | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        logger: logging.Logger | None = None,
+        settings: Settings | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.__dict__["router"] = _Router()  # Bottle refuses to rebind attributes
         self.logger: logging.Logger = logger or logging.getLogger("tincan")
         self.endpoints: dict[str, Endpoint] = {}  # forward table, hidden pages included
         self.route_info: list[RouteInfo] = []
+        self.settings = settings if settings is not None else Settings()
+        self.policy = self.router.policy = RequestPolicy(self.settings)
 
     def add_literal_route(
         self, path: str, methods: tuple[str, ...], callback: Callable[[], Any]
@@ -165,7 +193,15 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
             except UnicodeError:
                 environ[_BAD_PATH_KEY] = True
                 environ["PATH_INFO"] = "/"
+        refused = self.policy.intake(environ)
+        if refused is not None:
+            environ[_REFUSED_KEY] = refused
         return super()._handle(environ)
+
+    def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        # Every response, error pages and static files included, gets the webapp's
+        # security headers unless it set them itself.
+        return super().wsgi(environ, self.policy.wrap_start_response(start_response))
 
     # -- forwards ----------------------------------------------------------------------
     def forward(self, target: str) -> NoReturn:

@@ -7,11 +7,13 @@ import contextlib
 import logging
 import os
 import sys
+from typing import Any
 
 from ._app import TinCan
 from ._build import Builder
 from ._errors import TinCanError
 from ._paths import normalize_urlroot
+from ._settings import Settings, load_settings, merge_overrides
 
 __all__ = ["ENCODING", "launch"]
 
@@ -59,6 +61,7 @@ def launch(
     logger: logging.Logger | None = None,
     encoding: str = ENCODING,
     static: bool = False,
+    **settings: Any,
 ) -> tuple[TinCan | None, int]:
     """Build the WSGI application of the webapp at ``fsroot`` (default: the current directory).
 
@@ -73,7 +76,13 @@ def launch(
     once launched and every request gets its own page instance, so one app is
     correct under both kinds of server and the flag changes nothing.
     ``static=True`` also routes the webapp's static files.
+
+    Further keywords are settings (``clean_urls=True``, ``trusted_origins=[...]``,
+    ``max_body_size=...``; the keys of ``WEB-INF/tincan.toml``, with ``session_``
+    before the keys of its ``[session]`` table); they override the file. An
+    unknown keyword, or a setting of the wrong type, is a ``TypeError``.
     """
+    merge_overrides(Settings(), settings)  # a caller's mistake fails before anything else
     log = logger if logger is not None else _silent_logger()
     # Absolute from here on: file names in errors, templates and code-behind must
     # not depend on the working directory, which a server may change after launch.
@@ -89,14 +98,20 @@ def launch(
         return None, 1
     _add_lib_path(root)
 
-    app = TinCan(logger=log)
+    from_file, settings_errors = load_settings(root)
+    effective = merge_overrides(from_file, settings)
+    app = TinCan(logger=log, settings=effective)
     app.config.update(
         {
             "tincan.fsroot": root,
             "tincan.urlroot": prefix or "/",  # as the original: no trailing slash
             "tincan.logger": log,
             "tincan.encoding": encoding,
+            "tincan.settings": effective,
         }
     )
-    errors = Builder(app, root, prefix, encoding, log, static=static).build()
+    builder = Builder(app, root, prefix, encoding, log, static=static)
+    for settings_error in settings_errors:
+        builder.error(settings_error)  # the setting keeps its default; every page still launches
+    errors = builder.build()
     return app, errors
