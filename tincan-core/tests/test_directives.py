@@ -308,3 +308,76 @@ def test_static_file_replaced_by_a_directory_is_a_logged_500(launch_webapp: Laun
     assert response.status_code == 500
     assert str(webapp.root) not in response.text
     assert len(webapp.log.errors()) == 1
+
+
+# -- written for TinCan 0.1 (issue 8) ----------------------------------------------------
+def test_quoted_parameters_of_every_directive_at_launch(launch_webapp: Launch) -> None:
+    webapp = launch_webapp(
+        {
+            "WEB-INF/tlib/my layout.pt": "<b metal:define-macro='m'>layout</b>",
+            "local.pt": "<i metal:define-macro='m'>local</i>",
+            "page.pspx": "#load \"<my layout.pt>\"\n#load 'v=local.pt'\n#methods 'GET POST'\n"
+            "<b metal:use-macro=\"python: econtext['my layout'].macros['m']\"/>"
+            "<i metal:use-macro='v.macros.m'/>",
+            "404.pspx": "#errors '404'\n<p>missing</p>",
+        }
+    )
+    assert webapp.errors == 0, webapp.log.errors()
+    assert webapp.get("/page.pspx").text == "<b>layout</b><i>local</i>"
+    assert webapp.request("POST", "/page.pspx").status_code == 200
+    nowhere = webapp.get("/nowhere")
+    assert (nowhere.status_code, nowhere.text) == (404, "<p>missing</p>")
+
+
+def test_malformed_literal_is_an_error_of_its_page_only(launch_webapp: Launch) -> None:
+    webapp = launch_webapp(
+        {
+            "bad.pspx": "#rem\n#errors '40\\N{nope}4'\n<p/>",
+            "ok.pspx": "#errors '500'\n<p/>",
+            "p.pspx": "<p>p</p>",
+        }
+    )
+    assert webapp.errors == 1
+    error = webapp.log.errors()[0]
+    assert error.startswith(f"{webapp.root / 'bad.pspx'}:2: malformed string literal")
+    assert webapp.get("/p.pspx").text == "<p>p</p>"
+
+
+def test_flag_with_trailing_text_and_signed_error_codes(launch_webapp: Launch) -> None:
+    webapp = launch_webapp(
+        {
+            "h.pspx": "#hidden # reached by forward only\n<p>h</p>",
+            "f.pspx": "#forward h.pspx\n",
+            "e.pspx": "#errors +404 0500\n<p>${error.status_code}</p>",
+        }
+    )
+    assert webapp.errors == 0, webapp.log.errors()
+    assert webapp.get("/h.pspx").status_code == 404
+    assert webapp.get("/f.pspx").text == "<p>h</p>"
+    assert webapp.get("/nowhere").text == "<p>404</p>"
+    assert webapp.log.messages(logging.WARNING) == [
+        f"{webapp.root / 'h.pspx'}:1: #hidden takes no parameter;"
+        " '# reached by forward only' ignored"
+    ]
+    assert all(
+        r.levelno == logging.WARNING for r in webapp.log.records if "ignored" in r.getMessage()
+    )
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "\n"])
+def test_any_line_end_convention_launches_with_the_right_lines(
+    launch_webapp: Launch, newline: str
+) -> None:
+    def lines(*texts: str) -> str:
+        return newline.join(texts) + newline
+
+    webapp = launch_webapp(
+        {
+            "mac.pspx": lines("#hidden", "#rem old editor", "<ul>", "<li>x</li>", "</ul>"),
+            "show.pspx": lines("#forward mac.pspx"),
+            "bad.pspx": lines("#rem", "#rem", "<div>", "<p tal:repeat='x'></p></div>"),
+        }
+    )
+    assert webapp.errors == 1
+    assert webapp.log.errors()[0].startswith(f"{webapp.root / 'bad.pspx'}:4: template error")
+    assert webapp.get("/show.pspx").text == "<ul>\n<li>x</li>\n</ul>\n"

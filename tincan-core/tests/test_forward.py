@@ -491,3 +491,55 @@ def test_error_pages_see_the_target_of_a_failed_forward(
     routed = webapp.get("/c.pspx")
     assert (routed.status_code, routed.text) == (405, "<p>405 /api/post-only</p>")
     assert routed.headers["allow"] == "POST"
+
+
+# -- directives a #forward page does not use (issue 8) --------------------------------
+def test_directives_a_forward_page_does_not_use_are_ignored_with_a_warning(
+    launch_webapp: Callable[..., Any],
+) -> None:
+    webapp = launch_webapp(
+        {
+            "a.pspx": "#forward t.pspx\n#template missing.pspx\n#python nope.txt\n"
+            "#load <absent.pt>\n#methods G(T\n<p>never</p>",
+            "b.pspx": "#methods POST\n#forward t.pspx\n#python 'b.py'\n",
+            "b.py": "raise RuntimeError('not the code-behind of a forwarding page')\n",
+            "t.pspx": "#methods GET PUT\n" + SHOW_PATH,
+            "t.py": code("T"),
+        }
+    )
+    assert webapp.errors == 0, webapp.log.errors()
+    assert webapp.get("/a.pspx").text == "<p>/a.pspx T</p>"
+    # The target's #methods apply, not the forwarding page's.
+    assert webapp.request("PUT", "/b.pspx").text == "<p>/b.pspx T</p>"
+    assert webapp.request("POST", "/b.pspx").status_code == 405
+    a, b = webapp.root / "a.pspx", webapp.root / "b.pspx"
+    assert sorted(webapp.log.messages(logging.WARNING)) == sorted(
+        [
+            f"{a}:2: #template is ignored on a #forward page",
+            f"{a}:3: #python is ignored on a #forward page: #python: 'nope.txt'"
+            " does not end in .py",
+            f"{a}:4: #load is ignored on a #forward page",
+            f"{a}:5: #methods is ignored on a #forward page: #methods: 'G(T'"
+            " is not an HTTP method",
+            f"{b}:1: #methods is ignored on a #forward page",
+            f"{b}:3: #python is ignored on a #forward page",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("#bogus", "unknown directive #bogus"),
+        ("#template", "#template needs a parameter"),
+        ("#forward t.pspx", "duplicate #forward"),
+        ("#python 'a' + 'b.py'", "malformed string literal"),
+    ],
+)
+def test_a_forward_page_header_must_still_be_well_formed(
+    launch_webapp: Callable[..., Any], line: str, message: str
+) -> None:
+    webapp = launch_webapp({"a.pspx": f"#forward t.pspx\n{line}\n", "t.pspx": "<p>t</p>"})
+    assert webapp.errors == 1
+    assert webapp.log.errors()[0].startswith(f"{webapp.root / 'a.pspx'}:2: {message}")
+    assert webapp.get("/a.pspx").status_code == 404

@@ -417,6 +417,15 @@ def test_undecodable_page_is_an_error_with_its_line(launch_webapp: Callable[...,
     assert webapp.get("/bad.pspx").status_code == 404
 
 
+@pytest.mark.parametrize("newline", [b"\r", b"\r\n", b"\n"])
+def test_undecodable_line_is_counted_with_universal_newlines(
+    launch_webapp: Callable[..., Any], newline: bytes
+) -> None:
+    page = newline.join([b"#rem", b"<p>", b"caf\xe9</p>"])
+    webapp = launch_webapp({"bad.pspx": page})
+    assert webapp.log.errors()[0].startswith(f"{webapp.root / 'bad.pspx'}:3: cannot decode")
+
+
 def test_byte_order_mark_is_ignored(launch_webapp: Callable[..., Any]) -> None:
     bom = b"\xef\xbb\xbf"
     webapp = launch_webapp(

@@ -126,6 +126,15 @@ class Builder(PageSources):
         return find_page_class(module, base, self.display(relpath))
 
     def compile_page(self, relpath: str) -> CompiledPage:
+        try:
+            return self._compile_page(relpath)
+        finally:
+            # Accepted but ignored header lines of every page read meanwhile (this
+            # one, its forward chain, pages read when planning): warnings, not errors.
+            for warning in self.take_warnings():
+                self.log.warning("%s", warning)
+
+    def _compile_page(self, relpath: str) -> CompiledPage:
         source = self.source(relpath)
         if source.error is not None:
             raise source.error

@@ -22,13 +22,17 @@ __all__ = [
     "parse_header",
     "parse_page",
     "split_page",
+    "universal_newlines",
 ]
 
 ALL_ERROR_CODES = tuple(range(400, 600))
 
 # RFC 9110 token characters: what an HTTP method name may be made of.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_END = re.compile(r"#end(?:\s.*)?", re.DOTALL)
+# The header ends early at "#end" alone or followed by ASCII whitespace (the
+# original's test, with string.whitespace); parse_header also stops at a line
+# whose first word is "#end", which str.split() finds after any whitespace.
+_END = re.compile(r"#end(?:[ \t\n\r\x0b\x0c].*)?", re.DOTALL)
 _DIRECTIVE = re.compile(r"#(\S*)(.*)", re.DOTALL)
 _LIST_SEPARATOR = re.compile(r"[\s,]+")
 
@@ -59,7 +63,12 @@ class LoadSpec:
 
 @dataclass(frozen=True, slots=True)
 class ParsedHeader:
-    """The validated directives of a page header (paths still unresolved)."""
+    """The validated directives of a page header (paths still unresolved).
+
+    ``warnings`` are ``file:line: message`` texts about header lines that were
+    accepted but ignored (a flag's parameter, directives a ``#forward`` page does
+    not use); parsing logs nothing, the launch logs them.
+    """
 
     python: str | None = None
     template: str | None = None
@@ -69,6 +78,7 @@ class ParsedHeader:
     hidden: bool = False
     methods: tuple[str, ...] = ("GET",)
     lines: tuple[tuple[str, int], ...] = ()  # (directive, line) for error messages
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,16 +87,27 @@ class ParsedPage:
     body: str  # header lines blanked, so line numbers match the file
 
 
+# Line ends as Python's universal newlines see them (the original read pages in
+# text mode): "\r\n", then a lone "\r", become "\n". Nothing else ends a line.
+_NEWLINES = re.compile(r"\r\n?")
+
+
+def universal_newlines(text: str) -> str:
+    """``text`` with ``\r\n`` and lone ``\r`` line ends turned into ``\n``."""
+    return _NEWLINES.sub("\n", text) if "\r" in text else text
+
+
 def split_page(text: str) -> tuple[list[tuple[int, str]], str]:
     """Split page text into its header lines and its body.
 
     Returns ``([(line_number, header_line), ...], body)``; every header line is
-    replaced by an empty line in the body. A UTF-8 byte-order mark is dropped.
-    Lines end at ``\n`` only (as Chameleon counts them), so line numbers of the
-    body match the file whatever other control characters it contains.
+    replaced by an empty line in the body. A UTF-8 byte-order mark is dropped and
+    line ends are universal newlines (``\r\n``, ``\r`` and ``\n`` each end a line
+    and become ``\n``), as when the original read a page in text mode. No other
+    character ends a line, so line numbers of the body match the file as Chameleon
+    counts them, whatever other control characters it contains.
     """
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = universal_newlines(text.removeprefix("\ufeff"))
     header: list[tuple[int, str]] = []
     pos = 0
     size = len(text)
@@ -94,8 +115,6 @@ def split_page(text: str) -> tuple[list[tuple[int, str]], str]:
         newline = text.find("\n", pos)
         end = size if newline < 0 else newline
         line = text[pos:end]
-        if line.endswith("\r"):
-            line = line[:-1]
         header.append((len(header) + 1, line))
         pos = end if newline < 0 else end + 1
         if _END.fullmatch(line):
@@ -106,18 +125,17 @@ def split_page(text: str) -> tuple[list[tuple[int, str]], str]:
 
 
 def _is_quoted(param: str) -> bool:
-    return len(param) >= 2 and param[0] == param[-1] and param[0] in "'\""
+    # As the original tested it: starts and ends with the same quote. A lone quote
+    # character qualifies too, and is then a malformed literal.
+    return param[:1] in ("'", '"') and param.endswith(param[0])
 
 
-def _unquote(param: str, file: str, line: int) -> str:
-    """A parameter in matching quotes is a Python string literal; anything else is literal text.
-
-    Parameters are paths, so a NUL character (which no file name can hold) is an error.
-    """
-    if "\0" in param:
-        raise TemplateHeaderError("a path cannot contain a NUL character", file, line)
+def _literal(param: str, file: str, line: int) -> str:
+    """A parameter in matching quotes is a Python string literal; anything else is literal text."""
     if not _is_quoted(param):
         return param
+    if "\0" in param:  # Python's compiler refuses it, with a less helpful message
+        raise TemplateHeaderError("a parameter cannot contain a NUL character", file, line)
     try:
         with warnings.catch_warnings():
             # An odd escape such as '\d' warns on stderr; a page must not make noise.
@@ -127,9 +145,19 @@ def _unquote(param: str, file: str, line: int) -> str:
         raise TemplateHeaderError(f"malformed string literal {param}", file, line) from None
     if not isinstance(value, str):
         raise TemplateHeaderError(f"malformed string literal {param}", file, line)
-    if "\0" in value:
-        raise TemplateHeaderError("a path cannot contain a NUL character", file, line)
     return value
+
+
+def _no_nul(path: str, file: str, line: int) -> str:
+    # Parameters are paths, and no file name can hold a NUL character.
+    if "\0" in path:
+        raise TemplateHeaderError("a path cannot contain a NUL character", file, line)
+    return path
+
+
+def _unquote(param: str, file: str, line: int) -> str:
+    """A path parameter: unquoted if it is a string literal, never holding a NUL."""
+    return _no_nul(_literal(param, file, line), file, line)
 
 
 def _tlib_brackets(param: str, file: str, line: int) -> str:
@@ -145,7 +173,11 @@ _TEMPLATE_RESERVED = frozenset({"econtext", "rcontext", "attrs"})
 
 
 def _parse_load(param: str, file: str, line: int) -> LoadSpec:
-    """``[<][var=]file.pt[>]``; ``var=<file.pt>`` is accepted as well."""
+    """``[<][var=]file.pt[>]`` (already unquoted if it was quoted as a whole).
+
+    Beyond the original: ``var=<file.pt>``, spaces around ``=`` and inside
+    ``<...>``, and a quoted file name inside (``<'my layout.pt'>``, ``v='a=b.pt'``).
+    """
     tlib = param.startswith("<")
     if tlib:
         param = _tlib_brackets(param, file, line)
@@ -156,8 +188,6 @@ def _parse_load(param: str, file: str, line: int) -> LoadSpec:
         param = param.strip()
         if not var:
             raise TemplateHeaderError("#load: empty variable name", file, line)
-        if not var.isidentifier():
-            raise TemplateHeaderError(f"#load: invalid variable name {var!r}", file, line)
         if not tlib and param.startswith("<"):
             tlib = True
             param = _tlib_brackets(param, file, line)
@@ -183,18 +213,29 @@ def _parse_load(param: str, file: str, line: int) -> LoadSpec:
     return LoadSpec(var=var, path=path, tlib=tlib, line=line)
 
 
+def _error_code(word: str) -> int | None:
+    # int() as the original used it: '+404', '0404', '4_04' and non-ASCII decimal
+    # digits are all 404.
+    try:
+        code = int(word)
+    except ValueError:
+        return None
+    return code if 400 <= code <= 599 else None
+
+
 def _parse_errors(param: str, file: str, line: int) -> tuple[int, ...]:
     words = [w for w in _LIST_SEPARATOR.split(param) if w]
     if not words:
         return ALL_ERROR_CODES
     codes: list[int] = []
     for word in words:
-        if not (word.isascii() and word.isdigit()) or not 400 <= int(word) <= 599:
+        code = _error_code(word)
+        if code is None:
             raise TemplateHeaderError(
                 f"#errors: {word!r} is not an error code (an integer from 400 to 599)", file, line
             )
-        if int(word) not in codes:
-            codes.append(int(word))
+        if code not in codes:
+            codes.append(code)
     return tuple(codes)
 
 
@@ -211,26 +252,53 @@ def _parse_methods(param: str, file: str, line: int) -> tuple[str, ...]:
     return tuple(methods)
 
 
+def _parse_path(name: str, param: str, file: str, line: int) -> str:
+    path = _no_nul(param, file, line)
+    suffix = _PATH_DIRECTIVES[name]
+    if not path.endswith(suffix):
+        raise TemplateHeaderError(f"#{name}: {path!r} does not end in {suffix}", file, line)
+    return path
+
+
 def parse_directive(text: str, file: str, line: int) -> Directive:
-    """Split one header line into directive name and parameter."""
+    """Split one header line into directive name and parameter (surrounding whitespace
+    removed, quotes kept). ``#end`` is returned as a directive named ``end``."""
     match = _DIRECTIVE.fullmatch(text)
     name, param = (match.group(1), match.group(2)) if match else ("", "")
     if not name:
         raise TemplateHeaderError("invalid directive (# must be followed by a name)", file, line)
-    if name not in _KNOWN:
+    if name not in _KNOWN and name != "end":
         raise TemplateHeaderError(f"unknown directive #{name}", file, line)
     return Directive(name=name, param=param.strip(), line=line)
 
 
+def _unused_directives(names: set[str]) -> tuple[frozenset[str], str]:
+    """Directives whose values this page never uses, and why (SPEC 5.1)."""
+    if "forward" in names:
+        return frozenset({"python", "template", "load", "methods"}), "a #forward page"
+    if "errors" in names:
+        return frozenset({"methods"}), "an error page"
+    return frozenset(), ""
+
+
 def parse_header(lines: list[tuple[int, str]], file: str) -> ParsedHeader:
-    """Validate header lines (as returned by :func:`split_page`)."""
+    """Validate header lines (as returned by :func:`split_page`).
+
+    Like the original, in two steps. The lines' syntax first, for every page:
+    unknown and duplicate directives, missing parameters and malformed string
+    literals are errors; a parameter in matching quotes is unquoted here, for
+    every directive. Then each value is interpreted; where the page does not
+    use a directive (``#template``, ``#python``, ``#load``, ``#methods`` of a
+    ``#forward`` page, whose target provides them; ``#methods`` of an error
+    page) it is ignored, with a warning, even when its value is invalid.
+    """
     seen: dict[str, int] = {}
-    values: dict[str, object] = {}
-    loads: list[LoadSpec] = []
+    found: list[Directive] = []
+    notes: list[tuple[int, str]] = []  # (line, message)
     for line, text in lines:
-        if _END.fullmatch(text):
-            break
         d = parse_directive(text, file, line)
+        if d.name == "end":
+            break
         if d.name in seen and d.name not in _REPEATABLE:
             raise TemplateHeaderError(
                 f"duplicate #{d.name} (first at line {seen[d.name]})", file, line
@@ -240,24 +308,34 @@ def parse_header(lines: list[tuple[int, str]], file: str) -> ParsedHeader:
             continue
         if d.name == "hidden":
             if d.param:
-                raise TemplateHeaderError("#hidden takes no parameter", file, line)
-            values["hidden"] = True
-        elif d.name == "errors":
-            values["errors"] = _parse_errors(d.param, file, line)
-        elif not d.param:
+                notes.append((line, f"#hidden takes no parameter; {d.param!r} ignored"))
+            found.append(d)
+            continue
+        if not d.param and d.name != "errors":
             raise TemplateHeaderError(f"#{d.name} needs a parameter", file, line)
-        elif d.name == "load":
-            loads.append(_parse_load(d.param, file, line))
-        elif d.name == "methods":
-            values["methods"] = _parse_methods(d.param, file, line)
+        found.append(Directive(d.name, _literal(d.param, file, line), line))
+
+    unused, why = _unused_directives({d.name for d in found})
+    values: dict[str, object] = {}
+    loads: list[LoadSpec] = []
+    for d in found:
+        try:
+            value = _interpret(d, file)
+        except TemplateHeaderError as exc:
+            if d.name not in unused:
+                raise
+            notes.append((d.line, f"#{d.name} is ignored on {why}: {exc.message}"))
+            continue
+        if d.name in unused:
+            notes.append((d.line, f"#{d.name} is ignored on {why}"))
+        elif isinstance(value, LoadSpec):
+            named = value.var != value.path.rsplit("/", 1)[-1][: -len(".pt")]
+            if named and not value.var.isidentifier():
+                # The original accepted any name; templates just cannot reach it.
+                notes.append((d.line, f"#load: {value.var!r} is not a name templates can use"))
+            loads.append(value)
         else:
-            path = _unquote(d.param, file, line)
-            suffix = _PATH_DIRECTIVES[d.name]
-            if not path.endswith(suffix):
-                raise TemplateHeaderError(
-                    f"#{d.name}: {path!r} does not end in {suffix}", file, line
-                )
-            values[d.name] = path
+            values[d.name] = value
     return ParsedHeader(
         python=values.get("python"),  # type: ignore[arg-type]
         template=values.get("template"),  # type: ignore[arg-type]
@@ -267,7 +345,21 @@ def parse_header(lines: list[tuple[int, str]], file: str) -> ParsedHeader:
         hidden=bool(values.get("hidden", False)),
         methods=values.get("methods", ("GET",)),  # type: ignore[arg-type]
         lines=tuple(seen.items()),
+        warnings=tuple(f"{file}:{line}: {message}" for line, message in sorted(notes)),
     )
+
+
+def _interpret(d: Directive, file: str) -> object:
+    """The value of one directive whose parameter is already unquoted."""
+    if d.name == "hidden":
+        return True
+    if d.name == "errors":
+        return _parse_errors(d.param, file, d.line)
+    if d.name == "methods":
+        return _parse_methods(d.param, file, d.line)
+    if d.name == "load":
+        return _parse_load(d.param, file, d.line)
+    return _parse_path(d.name, d.param, file, d.line)
 
 
 def parse_page(text: str, file: str) -> ParsedPage:

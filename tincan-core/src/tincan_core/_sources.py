@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 
 from ._errors import TinCanError
-from ._header import ParsedHeader, parse_page, split_page
+from ._header import ParsedHeader, parse_page, split_page, universal_newlines
 from ._paths import resolve_webapp_path
 from ._templates import TemplateSource
 
@@ -38,6 +38,9 @@ class PageSources:
         self.sources: dict[str, PageSource] = {}
         self.bodies: dict[str, TemplateSource] = {}  # template_source() of each page
         self.macro_texts: dict[str, TemplateSource] = {}
+        # Header warnings (file:line: message) of pages parsed since the last
+        # take_warnings(): each file is parsed once, so each is reported once.
+        self.header_warnings: list[str] = []
 
     def display(self, relpath: str) -> str:
         return os.path.normpath(os.path.join(self.root, relpath))
@@ -56,7 +59,9 @@ class PageSources:
         try:
             text = data.decode(self.encoding)
         except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
+            # Counted as pages count lines: universal newlines ("\r\n", "\r", "\n").
+            before = data[: exc.start].decode(self.encoding, errors="replace")
+            line = universal_newlines(before).count("\n") + 1
             raise TinCanError(
                 f"cannot decode as {self.encoding}: {exc.reason}", self.display(relpath), line
             ) from None
@@ -70,10 +75,16 @@ class PageSources:
             try:
                 parsed = parse_page(self.read_text(relpath), self.display(relpath))
                 cached.header, cached.body = parsed.header, parsed.body
+                self.header_warnings.extend(parsed.header.warnings)
             except TinCanError as exc:
                 cached.error = exc
             self.sources[relpath] = cached
         return cached
+
+    def take_warnings(self) -> list[str]:
+        """The header warnings not taken yet (each page's once per launch)."""
+        taken, self.header_warnings = self.header_warnings, []
+        return taken
 
     def resolve(self, relpath: str, path: str, directive: str, header: ParsedHeader) -> str:
         try:

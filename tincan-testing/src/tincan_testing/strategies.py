@@ -91,7 +91,7 @@ _VALID_LINES = st.one_of(
     st.lists(st.integers(400, 599), max_size=3).map(
         lambda codes: " ".join(["#errors", *map(str, codes)])
     ),
-    st.just("#hidden"),
+    st.sampled_from(["#hidden", "#hidden # a comment", "#errors +404 0500", "#errors '404'"]),
     st.lists(http_methods(), min_size=1, max_size=3).map(lambda ms: "#methods " + ", ".join(ms)),
     st.sampled_from(["#end", "#end of header", "#end\t"]),
 )
@@ -108,8 +108,8 @@ _INVALID_LINES = st.one_of(
     _path(".py").map("#forward {}".format),
     _path(".html").map("#load {}".format),
     st.sampled_from(["#errors 99", "#errors 600", "#errors 404 abc", "#errors 4o4"]),
-    st.sampled_from(["#hidden yes", "#methods G(T", "#methods GET @", "#methods GET\\"]),
-    st.sampled_from(["#load =x.pt", "#load <x.pt", "#load x.pt>", "#load 1v=x.pt", "#load <>"]),
+    st.sampled_from(["#methods ''", "#methods G(T", "#methods GET @", "#methods GET\\"]),
+    st.sampled_from(["#load =x.pt", "#load <x.pt", "#load x.pt>", "#load v=x.html", "#load <>"]),
     # malformed string literals
     st.sampled_from(
         ["#python 'a' + 'b.py'", "#template \"x\\N{nope}.pspx\"", "#forward 'a\\x.pspx'"]
