@@ -1,8 +1,13 @@
 """Chameleon for plain Bottle routes: ``chameleon_template`` and ``chameleon_view``.
 
-Bottle ships an adapter of its own; this one decodes template files with the
-webapp's encoding, finds them through Bottle's ``TEMPLATE_PATH`` lookup, and
-strips the leading newlines TinCan pages never send either.
+As in the original: a template given as text is a Chameleon ``PageTemplate``;
+one given by name is found the way Bottle finds templates (each directory of
+the lookup path, the name as given, then with Bottle's extensions ``.tpl``,
+``.html``, ``.thtml``, ``.stpl``) and read by Chameleon's ``PageTemplateFile``,
+which honours a byte-order mark, an XML declaration's encoding or a meta tag's
+charset before the adapter's ``encoding`` setting, and whose ``load:``
+expressions search the lookup path. The output is Chameleon's, unchanged
+(only TinCan pages strip leading newlines).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import functools
 from typing import Any
 
 import bottle
-from chameleon import PageTemplate
+from chameleon import PageTemplate, PageTemplateFile
 
 __all__ = ["ChameleonTemplate", "chameleon_template", "chameleon_view"]
 
@@ -19,25 +24,25 @@ __all__ = ["ChameleonTemplate", "chameleon_template", "chameleon_view"]
 class ChameleonTemplate(bottle.BaseTemplate):  # type: ignore[misc]
     """A Bottle template adapter rendering Chameleon page templates."""
 
-    extensions = ["pt", "pspx", "html", "htm"]
-
     def prepare(self, **options: Any) -> None:
-        source = self.source
-        if source is None:
-            with open(self.filename, "rb") as f:
-                source = f.read()
-        if isinstance(source, bytes):
-            source = source.decode(self.encoding).removeprefix("\ufeff")
-        # Chameleon's typed config does not list ``filename``, which it accepts.
-        config: dict[str, Any] = {"filename": self.filename or "<string>", **options}
-        self.tpl = PageTemplate(source, **config)
+        if self.source:
+            self.tpl = PageTemplate(self.source, **options)
+            return
+        config: dict[str, Any] = {
+            "encoding": self.encoding,
+            "search_path": self.lookup,
+            # The fallback when the file declares no encoding of its own.
+            "default_encoding": self.encoding,
+            **options,
+        }
+        self.tpl = PageTemplateFile(self.filename, **config)
 
     def render(self, *args: dict[str, Any], **kwargs: Any) -> str:
-        variables = dict(self.defaults)
+        # As the original merged them: dict arguments over keywords, both over defaults.
+        given = dict(kwargs)
         for mapping in args:
-            variables.update(mapping)
-        variables.update(kwargs)
-        return str(self.tpl.render(**variables)).lstrip("\r\n")
+            given.update(mapping)
+        return str(self.tpl.render(**{**self.defaults, **given}))
 
 
 chameleon_template = functools.partial(bottle.template, template_adapter=ChameleonTemplate)
