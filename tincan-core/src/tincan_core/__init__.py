@@ -6,6 +6,7 @@ in webapps (``from tincan import Page``).
 
 from ._adapter import ChameleonTemplate, chameleon_template, chameleon_view
 from ._app import Endpoint, RouteInfo, TinCan
+from ._cache import CACHE_DIRNAME
 from ._classify import INDEX_NAMES, PAGE_SUFFIX, FileKind, classify
 from ._compile import CompileReport, compile_webapp
 from ._errors import TemplateHeaderError, TinCanError, TinCanException
@@ -18,15 +19,19 @@ from ._header import (
     parse_page,
     split_page,
 )
+from ._hooks import PageObserver, PageVisit, set_page_observer
 from ._launch import ENCODING, launch
 from ._pages import BasePage, ErrorPage, Page
 from ._paths import resolve_url_path, resolve_webapp_path
+from ._protocols import ErrorResponse, FileUpload, FormsDict, Request, Response, ResponseHeaders
+from ._responses import abort, redirect
 from ._scan import Inventory, WebappFile, scan_tree
 from ._server import ThreadedWSGIServer, make_server, serve_in_thread
 from ._stats import LaunchStats
 from ._version import __version__
 
 __all__ = [
+    "CACHE_DIRNAME",
     "ENCODING",
     "INDEX_NAMES",
     "PAGE_SUFFIX",
@@ -36,13 +41,21 @@ __all__ = [
     "Directive",
     "Endpoint",
     "ErrorPage",
+    "ErrorResponse",
     "FileKind",
+    "FileUpload",
+    "FormsDict",
     "Inventory",
     "LaunchStats",
     "LoadSpec",
     "Page",
+    "PageObserver",
+    "PageVisit",
     "ParsedHeader",
     "ParsedPage",
+    "Request",
+    "Response",
+    "ResponseHeaders",
     "RouteInfo",
     "TemplateHeaderError",
     "ThreadedWSGIServer",
@@ -51,6 +64,7 @@ __all__ = [
     "TinCanException",
     "WebappFile",
     "__version__",
+    "abort",
     "chameleon_template",
     "chameleon_view",
     "classify",
@@ -59,9 +73,11 @@ __all__ = [
     "make_server",
     "parse_header",
     "parse_page",
+    "redirect",
     "resolve_url_path",
     "resolve_webapp_path",
     "scan_tree",
     "serve_in_thread",
+    "set_page_observer",
     "split_page",
 ]
