@@ -114,6 +114,37 @@ def test_web_inf_at_any_depth_and_case_is_skipped(make_webapp: Callable[..., Pat
     }
 
 
+def test_copies_of_web_inf_are_skipped_like_web_inf(make_webapp: Callable[..., Path]) -> None:
+    root = make_webapp(
+        {
+            "WEB-INF.bak/lib/h.py": "",
+            "WEB-INF.bak/secret.txt": "",
+            "a/Web-Inf-old/secret.txt": "",
+            "web-inf2/x.css": "",
+            "WEB-INF.zip": "",
+            "a/ok.txt": "",
+        }
+    )
+    assert relpaths(root) == ["WEB-INF.zip", "a/ok.txt"]
+    assert classify_of(root)["WEB-INF.zip"] is FileKind.PRIVATE
+    private = relpaths(root, include_private=True)
+    assert {"WEB-INF.bak/secret.txt", "a/Web-Inf-old/secret.txt", "web-inf2/x.css"} <= set(private)
+
+
+def test_backup_and_editor_copies_are_never_served(make_webapp: Callable[..., Path]) -> None:
+    copies = ["index.py~", "page.pspx.bak", "x.py.orig", "#index.py#", "about.pspx.swp",
+              "stats.py.BAK", "a/style.css.orig", "a/x.py.js", "a/fix.rej"]  # fmt: skip
+    root = make_webapp({**{name: "copy" for name in copies}, "a/style.css": "", "index.pspx": ""})
+    kinds = classify_of(root)
+    assert {name: kinds[name] for name in copies} == dict.fromkeys(copies, FileKind.NEVER_SERVED)
+    assert kinds["a/style.css"] is FileKind.STATIC
+    assert kinds["index.pspx"] is FileKind.PAGE
+
+
+def classify_of(root: Path) -> dict[str, FileKind]:
+    return {f.relpath: f.kind for f in scan_tree(str(root)).files}
+
+
 def test_symlinks_inside_the_tree_are_followed(make_webapp: Callable[..., Path]) -> None:
     root = make_webapp({"real/a.css": "css", "real/p.pspx": "page", "data.txt": "d"})
     (root / "linked").symlink_to("real")
@@ -186,10 +217,14 @@ def test_symlink_to_a_private_or_never_served_target_is_skipped(
             "page.pspx": "<p>source</p>",
             ".env": "KEY=1",
             "__pycache__/x.pyc": "",
+            "index.py~": "x = 1",
+            "WEB-INF.bak/secret.txt": "secret",
             "ok.txt": "",
         }
     )
     links = {
+        "backup.txt": "index.py~",
+        "old": "WEB-INF.bak",
         "secret.txt": "WEB-INF/secret.txt",
         "lib": "WEB-INF/lib",
         "code.txt": "code.py",
@@ -205,6 +240,7 @@ def test_symlink_to_a_private_or_never_served_target_is_skipped(
     assert [f.relpath for f in inventory.files] == [
         "__pycache__/x.pyc",
         "code.py",
+        "index.py~",
         "layout.pt",
         "ok.txt",
         "page.pspx",

@@ -7,7 +7,15 @@ in webapps (``from tincan import Page``).
 from ._adapter import ChameleonTemplate, chameleon_template, chameleon_view
 from ._app import Endpoint, RouteInfo, TinCan
 from ._cache import CACHE_DIRNAME
-from ._classify import INDEX_NAMES, PAGE_SUFFIX, FileKind, classify
+from ._classify import (
+    INDEX_NAMES,
+    NAME_RULES,
+    NEVER_SERVED_SUFFIXES,
+    PAGE_SUFFIX,
+    FileKind,
+    NameRule,
+    classify,
+)
 from ._compile import CompileReport, compile_webapp
 from ._errors import TemplateHeaderError, TinCanError, TinCanException
 from ._header import (
@@ -34,6 +42,8 @@ __all__ = [
     "CACHE_DIRNAME",
     "ENCODING",
     "INDEX_NAMES",
+    "NAME_RULES",
+    "NEVER_SERVED_SUFFIXES",
     "PAGE_SUFFIX",
     "BasePage",
     "ChameleonTemplate",
@@ -48,6 +58,7 @@ __all__ = [
     "Inventory",
     "LaunchStats",
     "LoadSpec",
+    "NameRule",
     "Page",
     "PageObserver",
     "PageVisit",

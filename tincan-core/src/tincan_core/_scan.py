@@ -85,7 +85,8 @@ def _broken_link_reason(path: str) -> str:
 
 
 def scan_tree(fsroot: str, *, include_private: bool = False) -> Inventory:
-    """Scan ``fsroot``. Private (``WEB-INF``) subtrees are skipped unless asked for.
+    """Scan ``fsroot``. Private subtrees (a directory whose name starts with ``WEB-INF``
+    in any case, at any depth) are skipped unless asked for.
 
     Warnings are collected in ``Inventory.warnings`` for the caller to log.
     """
