@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import sys
 import threading
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import bottle
 import httpx
 import pytest
-from tincan_core import BasePage, ErrorPage, Page
+from hypothesis import given
+from hypothesis import strategies as st
+from tincan_core import BasePage, ErrorPage, Page, TinCanError
+from tincan_core._codebehind import class_depth, find_page_class
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +71,9 @@ def test_ambiguous_classes_are_an_error_naming_them(launch_webapp: Callable[...,
     code = "from tincan import Page\nclass Zeta(Page):\n    pass\nclass Alpha(Page):\n    pass\n"
     webapp = launch_webapp({"p.pspx": SHOW, "p.py": code, "ok.pspx": "<p>ok</p>"})
     assert webapp.errors == 1
-    assert first_error(webapp) == f"{webapp.root / 'p.py'}: ambiguous Page classes: Alpha, Zeta"
+    assert first_error(webapp) == (
+        f"{webapp.root / 'p.py'}: ambiguous Page classes: Alpha, Zeta (all at depth 1 from Page)"
+    )
     assert webapp.get("/p.pspx").status_code == 404
     assert webapp.get("/ok.pspx").text == "<p>ok</p>"
 
@@ -76,7 +82,6 @@ def test_ambiguous_classes_are_an_error_naming_them(launch_webapp: Callable[...,
     "code",
     [
         "X = 1\n",
-        "from tincan import Page\n",
         "from tincan import ErrorPage\nclass E(ErrorPage):\n    pass\n",
         "class Page:\n    pass\n",
     ],
@@ -84,7 +89,9 @@ def test_ambiguous_classes_are_an_error_naming_them(launch_webapp: Callable[...,
 def test_no_page_class_is_an_error(launch_webapp: Callable[..., Any], code: str) -> None:
     webapp = launch_webapp({"p.pspx": SHOW, "p.py": code})
     assert webapp.errors == 1
-    assert first_error(webapp) == f"{webapp.root / 'p.py'}: no subclass of Page found"
+    assert first_error(webapp) == (
+        f"{webapp.root / 'p.py'}: no Page class found (define a subclass of Page, or import it)"
+    )
 
 
 def test_error_page_needs_an_error_page_class(launch_webapp: Callable[..., Any]) -> None:
@@ -94,7 +101,10 @@ def test_error_page_needs_an_error_page_class(launch_webapp: Callable[..., Any])
             "404.py": "from tincan import Page\nclass P(Page):\n    pass\n",
         }
     )
-    assert first_error(webapp) == f"{webapp.root / '404.py'}: no subclass of ErrorPage found"
+    assert first_error(webapp) == (
+        f"{webapp.root / '404.py'}: no ErrorPage class found"
+        " (define a subclass of ErrorPage, or import it)"
+    )
 
 
 def test_page_without_code_behind_gets_plain_page(launch_webapp: Callable[..., Any]) -> None:
@@ -385,3 +395,124 @@ def test_load_variables_come_first_and_exports_override(launch_webapp: Callable[
     )
     assert webapp.errors == 0
     assert webapp.get("/p.pspx").text == "<b>layout</b><i>exported</i>"
+
+
+# -- the original's class rule (issue 8) -------------------------------------------------
+def test_a_module_that_only_imports_the_base_class_uses_it(
+    launch_webapp: Callable[..., Any],
+) -> None:
+    webapp = launch_webapp(
+        {
+            "p.pspx": SHOW,
+            "p.py": "from tincan import Page\nimport bottle\nTITLE = 'x'\n",
+            "q.pspx": SHOW,
+            "q.py": "from tincan import ErrorPage, Page\n",  # ErrorPage is no Page
+            "404.pspx": "#errors 404\n" + SHOW,
+            "404.py": "import tincan\nfrom tincan import ErrorPage, Page\n",
+        }
+    )
+    assert webapp.errors == 0, webapp.log.errors()
+    assert webapp.get("/p.pspx").text == "<p>Page</p>"
+    assert webapp.get("/q.pspx").text == "<p>Page</p>"
+    assert webapp.get("/nowhere").text == "<p>ErrorPage</p>"
+
+
+# Mixins decide differently under the original's rule (the first base that leads
+# to Page is followed) than under the MRO: the MRO puts Page 4 steps from Chosen
+# and would pick it; the original counts 2 for Chosen and picks Deep (3).
+MIXINS = """
+from tincan import Page
+
+class Base(Page):
+    pass
+
+class Middle(Base):
+    pass
+
+class Mixin(Page):
+    pass
+
+class Chosen(Mixin, Middle):     # first path: Mixin -> Page, 2 steps (MRO: 4)
+    pass
+
+class Other(Base, Mixin):        # first path: Base -> Page, 2 steps (MRO: 3)
+    pass
+
+class Deep(Middle):              # Middle -> Base -> Page: 3 steps (MRO: 3)
+    pass
+"""
+
+
+def test_depth_follows_the_first_base_that_leads_to_page(
+    launch_webapp: Callable[..., Any],
+) -> None:
+    webapp = launch_webapp({"p.pspx": SHOW, "p.py": MIXINS})
+    assert webapp.errors == 0, webapp.log.errors()
+    assert webapp.get("/p.pspx").text == "<p>Deep</p>"
+    # Without Deep, the MRO would pick Chosen (4); the original's rule sees Chosen,
+    # Other and Middle at 2: ambiguous.
+    ambiguous = launch_webapp({"p.pspx": SHOW, "p.py": MIXINS.split("class Deep")[0]})
+    assert ambiguous.errors == 1
+    assert first_error(ambiguous) == (
+        f"{ambiguous.root / 'p.py'}: ambiguous Page classes: Chosen, Middle, Other"
+        " (all at depth 2 from Page)"
+    )
+
+
+def test_one_class_under_two_names_is_not_ambiguous(launch_webapp: Callable[..., Any]) -> None:
+    code = "from tincan import Page\nclass P(Page):\n    pass\nAlias = P\n"
+    webapp = launch_webapp({"p.pspx": SHOW, "p.py": code})
+    assert webapp.errors == 0
+    assert webapp.get("/p.pspx").text == "<p>P</p>"
+
+
+def _original_depth(base: type, klass: type, count: int = 0) -> int:
+    """TinCan 0.1's recursive count, as its source has it (the reference)."""
+    if klass is object:
+        return -1
+    if klass is base:
+        return count
+    for parent in klass.__bases__:
+        result = _original_depth(base, parent, count + 1)
+        if result > 0:
+            return result
+    return -1
+
+
+@st.composite
+def class_hierarchies(draw: st.DrawFn) -> dict[str, type]:
+    """Up to 8 classes, each with up to 3 bases drawn from Page, BasePage, ErrorPage,
+    a plain mixin and the classes made before it (hierarchies Python refuses are skipped)."""
+    made: dict[str, type] = {}
+    pool: list[type] = [Page, BasePage, ErrorPage, type("Plain", (), {})]
+    for n in range(draw(st.integers(1, 8))):
+        bases = draw(st.lists(st.sampled_from(pool), max_size=3, unique=True))
+        try:
+            cls = type(f"C{n}", tuple(bases) or (object,), {})
+        except TypeError:  # no consistent MRO, or a layout conflict
+            continue
+        made[cls.__name__] = cls
+        pool.append(cls)
+    if draw(st.booleans()):
+        made["Page"] = Page
+    return made
+
+
+@given(class_hierarchies())
+def test_class_choice_is_the_originals(classes: dict[str, type]) -> None:
+    for cls in classes.values():
+        assert class_depth(cls, Page) == _original_depth(Page, cls)
+        assert class_depth(cls, ErrorPage) == _original_depth(ErrorPage, cls)
+    module = types.ModuleType("generated")
+    vars(module).update(classes)
+    depths = {cls: _original_depth(Page, cls) for cls in classes.values()}
+    best = max(depths.values(), default=-1)
+    at_best = [cls for cls, depth in depths.items() if depth == best]
+    if best < 0:
+        with pytest.raises(TinCanError, match="no Page class found"):
+            find_page_class(module, Page, "gen.py")
+    elif len(at_best) > 1:
+        with pytest.raises(TinCanError, match="ambiguous Page classes"):
+            find_page_class(module, Page, "gen.py")
+    else:
+        assert find_page_class(module, Page, "gen.py") is at_best[0]

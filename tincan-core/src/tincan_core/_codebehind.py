@@ -27,7 +27,13 @@ from typing import Any
 from ._errors import TinCanError
 from ._pages import BasePage
 
-__all__ = ["CodeBehindLoader", "bytecode_is_current", "compile_bytecode", "find_page_class"]
+__all__ = [
+    "CodeBehindLoader",
+    "bytecode_is_current",
+    "class_depth",
+    "compile_bytecode",
+    "find_page_class",
+]
 
 # Code compiled from source, by path: (the source bytes, the code). One entry per
 # file; each launch drops the files of its tree it did not load.
@@ -201,19 +207,58 @@ class CodeBehindLoader:
             )
 
 
+def class_depth(cls: type, base: type) -> int:
+    """Inheritance steps from ``cls`` up to ``base``, or -1 if it does not derive from it.
+
+    The original's rule (its ``_cldepth``): ``base`` itself is 0; otherwise the
+    ``__bases__`` are tried in order, depth first, and the first one that reaches
+    ``base`` decides, whatever path is shorter or longer. With mixins the count
+    follows the first listed base that leads to ``base``, not the MRO.
+    """
+    known: dict[type, int] = {}
+
+    def depth(klass: type) -> int:
+        if klass is object:
+            return -1
+        if klass is base:
+            return 0
+        if klass not in known:
+            known[klass] = -1
+            for parent in klass.__bases__:
+                found = depth(parent)
+                if found >= 0:  # the original's "> 0" on its running count: the same test
+                    known[klass] = found + 1
+                    break
+        return known[klass]
+
+    return depth(cls)
+
+
 def find_page_class(module: ModuleType, base: type[BasePage], display_name: str) -> type[BasePage]:
-    """The deepest subclass of ``base`` among the module's attributes."""
+    """The deepest class deriving from ``base`` among the module's attributes.
+
+    ``base`` itself counts, at depth 0: a module that only imports ``Page`` uses
+    ``Page``. Depth is :func:`class_depth`; two classes at the greatest depth are
+    ambiguous. One class bound to several names counts once.
+    """
     found: dict[type[BasePage], int] = {}
     for value in vars(module).values():
-        # ``base`` itself (imported to subclass it) is not a candidate.
-        if isinstance(value, type) and issubclass(value, base) and value is not base:
-            found[value] = value.__mro__.index(base)
+        # issubclass() holds exactly when class_depth() finds base (BasePage is no ABC).
+        if isinstance(value, type) and issubclass(value, base) and value not in found:
+            found[value] = class_depth(value, base)
     if not found:
-        raise TinCanError(f"no subclass of {base.__name__} found", display_name)
-    depth = max(found.values())
-    deepest = sorted(cls.__name__ for cls, d in found.items() if d == depth)
-    if len(deepest) > 1:
         raise TinCanError(
-            f"ambiguous {base.__name__} classes: {', '.join(deepest)}", display_name
+            f"no {base.__name__} class found (define a subclass of {base.__name__},"
+            f" or import it)",
+            display_name,
         )
-    return next(cls for cls, d in found.items() if d == depth)
+    deepest = max(found.values())
+    chosen = [cls for cls, depth in found.items() if depth == deepest]
+    if len(chosen) > 1:
+        names = ", ".join(sorted(cls.__name__ for cls in chosen))
+        raise TinCanError(
+            f"ambiguous {base.__name__} classes: {names} (all at depth {deepest} from"
+            f" {base.__name__})",
+            display_name,
+        )
+    return chosen[0]
