@@ -161,6 +161,5 @@ class Servers:
 
 @pytest.fixture
 def servers() -> Servers:
-    """The generated configurations' decisions, simulated: ``servers.nginx_outcome(config,
-    uri)``, ``servers.apache_outcome(config, uri)``, ``servers.apache_file_denied(config, path)``."""
+    """The generated configurations' decisions, simulated (see the functions above)."""
     return Servers()

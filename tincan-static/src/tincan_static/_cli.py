@@ -164,7 +164,16 @@ def _server_config_parser(prog: str) -> argparse.ArgumentParser:
         metavar="URL",
         help=f"where the WSGI server listens (default {DEFAULT_APP_URL})",
     )
-    parser.add_argument("--server-name", default="", metavar="NAME", help="the site's host name")
+    parser.add_argument(
+        "--server-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=(
+            "a host name of the site (repeatable, or several separated by spaces); nginx "
+            "answers any other Host with 421 (default: localhost)"
+        ),
+    )
     parser.add_argument("--listen", default="80", metavar="PORT", help="port (or ADDR:PORT)")
     parser.add_argument(
         "--webapp",
@@ -235,7 +244,7 @@ def main_server_config(argv: list[str] | None = None, prog: str = "tincan server
             urlroot=args.urlroot,
             static_dir=os.path.abspath(args.static_dir),
             app_url=args.app_url,
-            server_name=args.server_name,
+            server_name=" ".join(args.server_name),
             listen=args.listen,
             page_dirs=page_index_dirs(webapp, args.encoding) if webapp else None,
             webapp=webapp,

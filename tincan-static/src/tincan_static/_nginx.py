@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from tincan_core import NameRule
+
+from ._rules import server_rules
 from ._site import Site, pcre_escape
 
 __all__ = ["nginx_config"]
@@ -22,12 +25,22 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _location(rule: NameRule, action: str, anchor: str = "") -> str:
+    match = "~*" if rule.ignore_case else "~"
+    return f"    location {match} {anchor}{rule.pattern} {{ {action}; }}"
+
+
 def nginx_config(site: Site) -> str:
     """The ``upstream`` and ``server`` blocks, for ``/etc/nginx/sites-available/``."""
     prefix = site.prefix
     static_dir = site.static_dir.rstrip("/") or "/"
     upstream = "tincan_app"
     app = urlsplit(site.app_url)
+    names = site.server_names or ("localhost",)
+    # nginx's own view of the host, never the client's Host header: $host is the
+    # name of this server block (validated below), the port the one nginx listens on.
+    host = "$host" if site.port in ("80", "443") else "$host:$server_port"
+    rules = server_rules()
     out: list[str] = []
     add = out.append
     add("# TinCan webapp behind nginx: the two-directory deployment.")
@@ -40,9 +53,18 @@ def nginx_config(site: Site) -> str:
     add("    keepalive 16;")
     add("}")
     add("")
+    add("# Any other host name, or none: 421 Misdirected Request, and the application never")
+    add("# sees the request, so a client cannot choose the host of its absolute links and")
+    add("# redirects. (Replaces the distribution's default site on this port.)")
+    add("server {")
+    add(f"    listen {site.listen} default_server;")
+    add("    server_tokens off;")
+    add("    return 421;")
+    add("}")
+    add("")
     add("server {")
     add(f"    listen {site.listen};")
-    add(f"    server_name {site.server_name or '_'};")
+    add(f"    server_name {' '.join(names)};")
     add(f"    charset {site.encoding};")
     add(f"    charset_types {_CHARSET_TYPES};")
     add("    server_tokens off;")
@@ -52,18 +74,28 @@ def nginx_config(site: Site) -> str:
     add("")
     add("    proxy_http_version 1.1;")
     add('    proxy_set_header Connection "";')
-    add("    proxy_set_header Host $http_host;")
-    add("    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;")
+    add("    # What the application hears about the client is nginx's, never the client's own")
+    add('    # headers of these names ("" drops a header).')
+    add(f"    proxy_set_header Host {host};")
+    add(f"    proxy_set_header X-Forwarded-Host {host};")
+    add("    proxy_set_header X-Forwarded-For $remote_addr;")
     add("    proxy_set_header X-Forwarded-Proto $scheme;")
+    add("    proxy_set_header X-Forwarded-Port $server_port;")
+    add('    proxy_set_header X-Forwarded-Prefix "";')
+    add('    proxy_set_header Forwarded "";')
+    add("    proxy_set_header X-Real-IP $remote_addr;")
     add("")
-    add("    # Never served, whatever the spelling: private directories, dot names, sources.")
-    add("    location ~* (^|/)(WEB-INF|__pycache__)(/|$) { return 404; }")
-    add("    location ~ (^|/)\\. { return 404; }")
+    add("    # Never served, whatever the spelling (tincan-core's classification, rule by rule):")
+    for rule in rules.before_pages:
+        add(f"    # {rule.what}")
+        add(_location(rule, "return 404"))
     root_re = pcre_escape(prefix)
     add("")
-    add("    # Pages (.pspx, exactly that spelling) are the application's.")
-    add(f"    location ~ ^{root_re}/.*\\.pspx$ {{ proxy_pass http://{upstream}; }}")
-    add("    location ~* \\.(pspx|py|pyc|pyo|pt)$ { return 404; }")
+    add(f"    # {rules.page_comment()}: the application's.")
+    add(_location(rules.page, f"proxy_pass http://{upstream}", f"^{root_re}/.*"))
+    for rule in rules.after_pages:
+        add(f"    # {rule.what}")
+        add(_location(rule, "return 404"))
     dir_urls = site.page_dir_urls()
     if dir_urls:
         add("")

@@ -14,9 +14,15 @@ from urllib.parse import urlsplit
 
 from tincan_core import INDEX_NAMES, FileKind, TinCanError, parse_page, scan_tree
 
+from ._rules import server_rules
+
 __all__ = ["Site", "SiteError", "page_index_dirs", "pcre_escape", "wsgi_script"]
 
 DEFAULT_STATIC_DIR = "/var/www/tincan-static"
+# Host names (wildcards "*.example.org" and ".example.org" included), IPv4 and [IPv6]
+# literals: nothing a configuration file would read as syntax.
+_SERVER_NAME = re.compile(r"[A-Za-z0-9*.\-_]+|\[[0-9A-Fa-f:.]+\]")
+_LISTEN_JUNK = re.compile(r"[\s;{}\"'#$\\]")
 DEFAULT_APP_URL = "http://127.0.0.1:8000"
 # Internal URL prefix under which Apache's mod_wsgi runs the application; it is a dot
 # name, so no request from outside can reach it directly.
@@ -49,6 +55,15 @@ class Site:
             raise SiteError(f"urlroot {self.urlroot!r} must start with '/'")
         if any(ch in self.urlroot for ch in "\"'\\ {};$\n\r\t#"):
             raise SiteError(f"urlroot {self.urlroot!r} has characters a URL prefix cannot have")
+        if server_rules().refuses_prefix(self.prefix):
+            raise SiteError(
+                f"urlroot {self.urlroot!r} is a name TinCan never serves (WEB-INF, a dot name)"
+            )
+        for name in self.server_names:
+            if not _SERVER_NAME.fullmatch(name) or not any(ch.isalnum() for ch in name):
+                raise SiteError(f"--server-name {name!r} is not a host name")
+        if not self.listen or _LISTEN_JUNK.search(self.listen):
+            raise SiteError(f"--listen {self.listen!r} must be PORT or ADDRESS:PORT")
         parts = urlsplit(self.app_url)
         if (
             parts.scheme not in ("http", "https")
@@ -71,6 +86,16 @@ class Site:
     def prefix(self) -> str:
         """The urlroot without its trailing slash (``""`` for ``/``)."""
         return self.urlroot.rstrip("/")
+
+    @property
+    def server_names(self) -> tuple[str, ...]:
+        """The host names the site answers (``server_name`` may list several)."""
+        return tuple(self.server_name.replace(",", " ").split())
+
+    @property
+    def port(self) -> str:
+        """The port of ``listen`` (``80`` for ``80``, ``8080`` for ``127.0.0.1:8080``)."""
+        return self.listen.rpartition(":")[2] or "80"
 
     @property
     def app_origin(self) -> str:
