@@ -65,8 +65,8 @@ CASES: dict[str, Broken] = {
     "#load without parameter": Broken(
         page("noparam-load"), "#load\n", "#load needs a parameter", line=1
     ),
-    "#hidden with a parameter": Broken(
-        page("hidden-param"), "#hidden yes\n", "#hidden takes no parameter", line=1
+    "quoted #methods not a token": Broken(
+        page("methods-quoted"), "#methods 'GET P@ST'\n", "'P@ST' is not an HTTP method", line=1
     ),
     "malformed literal": Broken(
         page("literal"), '#rem\n#python "\\x.py"\n', "malformed string literal", line=2
@@ -198,7 +198,7 @@ CASES: dict[str, Broken] = {
     "code-behind without a Page class": Broken(
         page("noclass"),
         "",
-        "no subclass of Page",
+        "no Page class found",
         named="zz-noclass.py",
         extra={"zz-noclass.py": "ANSWER = 42\n"},
     ),
@@ -216,7 +216,7 @@ CASES: dict[str, Broken] = {
     "error page with only a Page class": Broken(
         page("error-class"),
         "#errors 418\n",
-        "no subclass of ErrorPage",
+        "no ErrorPage class found",
         named="zz-error-class.py",
         extra={
             "zz-error-class.py": "from tincan import Page\n\nclass NotAnErrorPage(Page): pass\n"
