@@ -158,3 +158,30 @@ _TIMESTAMPS = re.compile(
 
 def same_page(a: bytes, b: bytes) -> bool:
     return _TIMESTAMPS.sub(b"<time>", a) == _TIMESTAMPS.sub(b"<time>", b)
+
+
+# Editor, patch and backup copies a deployment must never show (SPEC §1): planted in
+# the webapp before install-static, each beside the source it copies.
+PLANTED = "planted-copy"
+EDITOR_COPIES = {
+    "index.py~": "index.py",
+    "guestbook.pspx.bak": "guestbook.pspx",
+    "entry.py.orig": "entry.py",
+    "#index.py#": "index.py",
+    "about/index.pspx.swp": "about/index.pspx",
+    "thanks.py.BAK": "thanks.py",
+    "entries.py.js": "entries.py",
+    "crash.py.rej": "crash.py",
+    "WEB-INF.bak/lib/planted-copy.py": "index.py",
+    "Web-Inf-old/planted-copy.txt": "index.py",
+    "WEB-INF.zip": "index.py",
+}
+
+
+def plant_editor_copies(webapp: Path) -> None:
+    """Write every copy of ``EDITOR_COPIES`` into a copy of the demo; each ends with a
+    ``# planted-copy`` line that appears nowhere else."""
+    for copy, source in EDITOR_COPIES.items():
+        path = webapp / copy
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes((webapp / source).read_bytes() + f"\n# {PLANTED}\n".encode())

@@ -25,11 +25,14 @@ import pytest
 from tincan_static import main_install_static
 
 from tests._deploy import (
+    EDITOR_COPIES,
+    PLANTED,
     SBIN_PATH,
     VENV_BIN,
     copy_demo,
     fetch,
     free_port,
+    plant_editor_copies,
     quote_url,
     routed_urls,
     same_page,
@@ -154,8 +157,10 @@ def apache_two_directories(apache2ctl: str, request: pytest.FixtureRequest) -> I
     urlroot: str = request.param
     base = readable_tempdir()
     webapp = copy_demo(base / "webapp")
+    plant_editor_copies(webapp)
     static = base / "static"
     assert main_install_static(["-q", str(webapp), str(static)]) == 0
+    assert not any(static.rglob(f"*{PLANTED}*")), "install-static copied a backup"
     app_port, apache_port = free_port(), free_port()
     (base / "wsgi").mkdir()
     (base / "wsgi" / "wsgi.py").write_text(
@@ -224,6 +229,21 @@ def test_apache_never_shows_a_private_file(apache_two_directories: Running) -> N
     assert not leaks, "\n".join(leaks)
 
 
+def assert_copies_refused(r: Running) -> None:
+    """Editor and backup copies of the sources: 403 or 404 in every spelling, never shown."""
+    prefix = r.urlroot.rstrip("/")
+    for copy in EDITOR_COPIES:
+        plain = quote_url(f"{prefix}/{copy}")
+        for url in (plain, plain.upper(), plain.replace(".", "%2e"), plain.replace("/", "//")):
+            status, body, _ = fetch(r.apache_port, url)
+            assert status in (403, 404), (url, status)
+            assert f"# {PLANTED}".encode() not in body, url
+
+
+def test_apache_refuses_editor_and_backup_copies(apache_two_directories: Running) -> None:
+    assert_copies_refused(apache_two_directories)
+
+
 def system_python_matches() -> bool:
     """mod_wsgi embeds Debian's Python; it can import our packages only if it is
     the same minor version as the interpreter running the tests."""
@@ -238,6 +258,7 @@ def apache_single_directory(apache2ctl: str) -> Iterator[Running]:
     urlroot = "/"
     base = readable_tempdir()
     webapp = copy_demo(base / "webapp")
+    plant_editor_copies(webapp)
     # The reference launch also compiles the pages: the server only reads the cache.
     reference = start_reference(webapp, urlroot, base / "reference.log")
     (base / "webapp-wsgi").mkdir()
@@ -304,3 +325,10 @@ def test_mod_wsgi_single_directory_never_shows_a_private_file(
             if secret in body:
                 leaks.append(f"{url} -> {status}")
     assert not leaks, "\n".join(leaks)
+
+
+def test_mod_wsgi_single_directory_refuses_editor_and_backup_copies(
+    apache_single_directory: Running,
+) -> None:
+    """Here the copies are in the very tree Apache serves from."""
+    assert_copies_refused(apache_single_directory)

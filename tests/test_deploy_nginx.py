@@ -5,7 +5,10 @@
 WSGI script; nginx (started here, on a free loopback port) serves the static files
 and proxies the rest to gunicorn (two prefork workers). Every URL of the demo must
 answer through nginx as it does under ``launch(static=True)``; static files must
-never reach the application; no private file may be reachable, however spelled.
+never reach the application; no private file may be reachable, however spelled,
+editor and backup copies of the sources included. Requests for any other host
+name get 421 and never reach the application, and the forwarded headers the
+application sees are nginx's own, never the client's.
 
 nginx is installed with apt-get when missing (once per test session, as root);
 where that is impossible the tests are skipped, saying why.
@@ -14,7 +17,9 @@ where that is impossible the tests are skipped, saying why.
 from __future__ import annotations
 
 import gzip
+import http.client
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -26,11 +31,14 @@ import pytest
 from tincan_static import main_install_static
 
 from tests._deploy import (
+    EDITOR_COPIES,
+    PLANTED,
     SBIN_PATH,
     VENV_BIN,
     copy_demo,
     fetch,
     free_port,
+    plant_editor_copies,
     quote_url,
     routed_urls,
     same_page,
@@ -75,6 +83,12 @@ def ensure_debian_package(binary: str, packages: tuple[str, ...]) -> str:
     return found
 
 
+# Each request the application gets, with the headers that tell it about the client.
+FORWARDED_HEADERS = ("host", "x-forwarded-host", "x-forwarded-for", "x-forwarded-proto",
+                     "x-forwarded-port", "x-forwarded-prefix", "forwarded")  # fmt: skip
+ACCESS_LOG_FORMAT = "%(r)s %(s)s " + " ".join(f"{h}=[%({{{h}}}i)s]" for h in FORWARDED_HEADERS)
+
+
 @pytest.fixture(scope="session")
 def nginx_binary() -> str:
     return ensure_debian_package("nginx", ("nginx-light", "nginx"))
@@ -98,8 +112,10 @@ def deployment(
     urlroot: str = request.param
     base = tmp_path_factory.mktemp("deploy")
     webapp = copy_demo(base / "webapp")
+    plant_editor_copies(webapp)
     static = base / "static"
     assert main_install_static(["-q", "--compress", str(webapp), str(static)]) == 0
+    assert not any(static.rglob(f"*{PLANTED}*")), "install-static copied a backup"
 
     # The application: the generated WSGI script under gunicorn, two prefork workers.
     app_port = free_port()
@@ -113,7 +129,7 @@ def deployment(
     gunicorn = subprocess.Popen(
         [str(VENV_BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{app_port}",
          "--chdir", str(app_dir), "--access-logfile", str(app_log),
-         "--access-logformat", "%(r)s %(s)s", "wsgi:application"],
+         "--access-logformat", ACCESS_LOG_FORMAT, "wsgi:application"],
         stdout=gunicorn_log.open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
 
@@ -124,7 +140,7 @@ def deployment(
     site = server_config(
         "nginx", "--urlroot", urlroot, "--static-dir", str(static), "--webapp", str(webapp),
         "--app-url", f"http://127.0.0.1:{app_port}", "--listen", f"127.0.0.1:{nginx_port}",
-        "--server-name", "localhost", "--gzip-static",
+        "--server-name", "localhost", "--server-name", "127.0.0.1", "--gzip-static",
     )  # fmt: skip
     (prefix / "site.conf").write_text(site)
     (prefix / "nginx.conf").write_text(
@@ -257,6 +273,7 @@ def test_no_private_file_is_reachable(deployment: Deployment) -> None:
         for p in d.webapp.rglob("*")
         if p.is_file() and p.suffix in (".py", ".pt", ".pspx") and len(source_marker(p)) >= 12
     }
+    secrets |= {d.webapp / copy: f"# {PLANTED}".encode() for copy in EDITOR_COPIES}
     assert secrets
     leaks = []
     for url in hostile_urls(d):
@@ -285,6 +302,14 @@ def test_private_names_are_refused_even_inside_the_static_directory(
         ".planted": "planted secret seven",
         "deep/.git/config": "planted secret eight",
         "planted.Pspx": "planted secret nine",
+        "index.py~": "planted secret ten",
+        "page.pspx.bak": "planted secret eleven",
+        "#index.py#": "planted secret twelve",
+        "x.py.js": "planted secret thirteen",
+        "style.css.orig": "planted secret fourteen",
+        "WEB-INF.bak/config.txt": "planted secret fifteen",
+        "deep/Web-Inf-old/x.txt": "planted secret sixteen",
+        "about.pspx.SWP": "planted secret seventeen",
     }
     for relpath, text in planted.items():
         path = d.static / relpath
@@ -293,9 +318,109 @@ def test_private_names_are_refused_even_inside_the_static_directory(
     prefix = d.urlroot.rstrip("/")
     try:
         for relpath in planted:
-            for url in (f"{prefix}/{relpath}", f"{prefix}/{relpath}".replace(".", "%2E")):
+            plain = quote_url(f"{prefix}/{relpath}")
+            for url in (plain, plain.replace(".", "%2E")):
                 status, body, _ = fetch(d.nginx_port, url)
                 assert status == 404 and b"planted secret" not in body, url
     finally:
         for relpath in planted:
             (d.static / relpath).unlink()
+
+
+def test_editor_and_backup_copies_are_404_in_every_spelling(deployment: Deployment) -> None:
+    """Not installed, refused by name, and not found by the application either."""
+    d = deployment
+    prefix = d.urlroot.rstrip("/")
+    for copy in EDITOR_COPIES:
+        plain = quote_url(f"{prefix}/{copy}")
+        for url in (plain, plain.upper(), plain.replace(".", "%2e"), plain.replace("/", "//")):
+            status, body, _ = fetch(d.nginx_port, url)
+            assert status == 404, (url, status)
+            assert f"# {PLANTED}".encode() not in body, url
+
+
+def fetch_as(
+    port: int, host: str | None, path: str, headers: dict[str, str] | None = None
+) -> tuple[int | None, bytes]:
+    """GET with exactly the given Host header (None: no Host header at all, as HTTP/1.0
+    allows); status None when nginx closed the connection without an answer."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
+        if host is not None:
+            conn.putheader("Host", host)
+        for name, value in (headers or {}).items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        response = conn.getresponse()
+        return response.status, response.read()
+    except (http.client.RemoteDisconnected, ConnectionResetError):
+        return None, b""
+    finally:
+        conn.close()
+
+
+def app_log_line(d: Deployment, path: str) -> str | None:
+    """The application's access-log line for ``path`` (the last one), if it got there."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [line for line in d.app_log.read_text().splitlines() if f"GET {path} " in line]
+        if lines:
+            return lines[-1]
+        time.sleep(0.05)
+    return None
+
+
+def test_unknown_host_names_get_421_and_never_reach_the_application(
+    deployment: Deployment,
+) -> None:
+    d = deployment
+    prefix = d.urlroot.rstrip("/")
+    for number, host in enumerate(
+        ["evil.example", f"evil.example:{d.nginx_port}", "localhost.evil.example", "", None]
+    ):
+        path = f"{prefix}/index.pspx?unknown-host={number}"
+        status, body = fetch_as(d.nginx_port, host, path)
+        # 400 is nginx's own answer to a missing or empty Host in HTTP/1.1.
+        assert status == (421 if host else 400), (host, status)
+        assert b"tincan" not in body.lower() and b"guestbook" not in body.lower(), host
+    # Known names are served (the positive control), in any case and with a port.
+    for number, host in enumerate(["localhost", f"LOCALHOST:{d.nginx_port}", "127.0.0.1"]):
+        path = f"{prefix}/index.pspx?known-host={number}"
+        status, _ = fetch_as(d.nginx_port, host, path)
+        assert status == 200, host
+        assert app_log_line(d, path) is not None
+    assert "unknown-host" not in d.app_log.read_text()  # logged before the known ones, if at all
+
+
+def test_the_application_hears_nginx_not_the_client_about_forwarding(
+    deployment: Deployment,
+) -> None:
+    d = deployment
+    path = d.urlroot.rstrip("/") + "/index.pspx?forged=1"
+    forged = {
+        "X-Forwarded-Host": "evil.example",
+        "X-Forwarded-For": "203.0.113.66",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Port": "6666",
+        "X-Forwarded-Prefix": "/evil",
+        "Forwarded": "for=203.0.113.66;host=evil.example;proto=https",
+    }
+    # The port part of Host is not checked by server_name: "localhost:@evil.example"
+    # would make Bottle build http://localhost:@evil.example/... URLs.
+    status, _ = fetch_as(d.nginx_port, "localhost:@evil.example", path, forged)
+    assert status == 200
+    line = app_log_line(d, path)
+    assert line is not None
+    seen = dict(re.findall(r"([a-z-]+)=\[([^\]]*)\]", line))
+    own = f"localhost:{d.nginx_port}"
+    assert seen == {
+        "host": own,
+        "x-forwarded-host": own,
+        "x-forwarded-for": "127.0.0.1",
+        "x-forwarded-proto": "http",
+        "x-forwarded-port": str(d.nginx_port),
+        "x-forwarded-prefix": "-",
+        "forwarded": "-",
+    }, line
+    assert "evil" not in line and "203.0.113.66" not in line
