@@ -43,6 +43,9 @@ from tests._deploy import (
     wait_for_port,
 )
 
+# Real web servers and gunicorn on loopback ports, installed with apt-get when missing.
+pytestmark = pytest.mark.slow
+
 MODULES = Path("/usr/lib/apache2/modules")
 NEEDED_MODULES = ["mpm_event", "authz_core", "alias", "dir", "mime", "rewrite", "proxy",
                   "proxy_http", "wsgi"]  # fmt: skip

@@ -49,6 +49,9 @@ from tests._deploy import (
     wait_for_port,
 )
 
+# Real web servers and gunicorn on loopback ports, installed with apt-get when missing.
+pytestmark = pytest.mark.slow
+
 
 def ensure_debian_package(binary: str, packages: tuple[str, ...]) -> str:
     """The path of ``binary``, installing the first installable of ``packages`` if needed."""
