@@ -496,6 +496,39 @@ def test_config_urlroot_is_the_normalised_urlroot_without_trailing_slash(
         assert webapp.get(f"{configured}/b.pspx").text == "<p>b</p>"
 
 
+# -- a webapp written for TinCan 0.1 (issue 8) -------------------------------------------
+ORIGINAL_STYLE_TREE: dict[str, str | bytes | None] = {
+    "WEB-INF/tlib/my layout.pt": "<div metal:define-macro='page'><b metal:define-slot='body'/>"
+    "</div>",
+    "index.pspx": "#load \"<my layout.pt>\"\n#methods 'GET POST'\n"
+    "<div metal:use-macro=\"python: econtext['my layout'].macros['page']\">"
+    "<b metal:fill-slot='body'><a href='${page.request.app.config[\"tincan.urlroot\"]}"
+    "/old.pspx'>old</a></b></div>",
+    "index.py": "from tincan import Page\n",
+    "old.pspx": b"#hidden # kept for old links\r#rem saved on a classic Mac\r<p>old</p>\r",
+    "link.pspx": "#forward old.pspx\n#template unused.html\n#methods GET\n",
+    "404.pspx": "#errors '+404 0500'\n<p>${error.status_code}</p>",
+    "mixed.pspx": "<p>${page.__class__.__name__}</p>",
+    "mixed.py": "from tincan import Page\nclass Base(Page): pass\nclass Mixin(Page): pass\n"
+    "class Middle(Base): pass\nclass A(Mixin, Middle): pass\nclass Deep(Middle): pass\n",
+}
+
+
+def test_a_tree_the_original_launched_launches_without_errors(
+    launch_webapp: Callable[..., Any],
+) -> None:
+    # What the compatible launch command checks: no error, so it serves the tree.
+    webapp = launch_webapp(ORIGINAL_STYLE_TREE, urlroot="/app/")
+    assert webapp.errors == 0, webapp.log.errors()
+    assert webapp.get("/app/").text == "<div><b><a href='/app/old.pspx'>old</a></b></div>"
+    assert webapp.request("POST", "/app/").status_code == 200
+    assert webapp.get("/app/old.pspx").status_code == 404
+    assert webapp.get("/app/link.pspx").text == "<p>old</p>\n"
+    assert webapp.get("/app/mixed.pspx").text == "<p>Deep</p>"
+    assert webapp.get("/app/nowhere").text == "<p>404</p>"
+    assert len(webapp.log.messages(logging.WARNING)) == 3  # the ignored header lines
+
+
 # -- deployment --------------------------------------------------------------------------
 DEPLOYMENT = """
 import logging, tincan
