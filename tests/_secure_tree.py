@@ -148,6 +148,20 @@ def build_secure_tree(root: Path) -> SecureTree:
     secret("w.PYC", "@SECRET@\n")
     secret("sub/menu.pt", '<ul metal:define-macro="menu"><!--! @SECRET@ --><li>menu</li></ul>\n')
     secret("__pycache__/stray.txt", "@SECRET@\n")
+    # Editor, patch and backup copies of sources (SPEC §1, 0.2): never served either.
+    secret("index.py~", 'VALUE = "@SECRET@"\n')
+    secret("sub/page.pspx.bak", "#rem @SECRET@\n<p>old page</p>\n")
+    secret("x.py.orig", 'VALUE = "@SECRET@"\n')
+    secret("#index.py#", 'VALUE = "@SECRET@"\n')
+    secret("#index.pspx#", "#rem @SECRET@\n<p>autosave</p>\n")
+    secret("about.pspx.swp", "#rem @SECRET@\n")
+    secret("stats.py.BAK", 'VALUE = "@SECRET@"\n')
+    secret("jquery.py.js", "// @SECRET@\n")
+    secret("style.css.orig", "/* @SECRET@ */\n")
+    secret("fix.rej", "@SECRET@\n")
+    secret("WEB-INF.bak/lib/oldhelper.py", 'TOKEN = "@SECRET@"\n')
+    secret("sub/Web-Inf-old/notes.txt", "@SECRET@\n")
+    secret("WEB-INF.zip", "@SECRET@\n")
     # Pages and their code-behind: the sources are secret, the renderings public.
     secret("index.pspx", "#rem @SECRET@\n#load <layout.pt>\n"
            '<html metal:use-macro="layout.macros.page"><body metal:fill-slot="body">'
