@@ -342,3 +342,36 @@ def test_cli_takes_several_server_names(capsys: pytest.CaptureFixture[str]) -> N
     assert status == 2 and "not a host name" in err
     status, _, err = run_cli(["nginx", "--urlroot", "/WEB-INF.old"], capsys)
     assert status == 2 and "never serves" in err
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_blocks(language: str) -> list[str]:
+    """The README's fenced blocks of ``language``, with their indentation removed."""
+    fence = re.compile(rf"^( *)```{language}\n(.*?)^\1```$", re.S | re.M)
+    blocks = []
+    for match in fence.finditer(README.read_text()):
+        lines = match.group(2).splitlines(True)
+        pad = len(match.group(1))
+        blocks.append("".join(line[pad:] if line.strip() else line for line in lines))
+    return blocks
+
+
+@pytest.mark.skipif(not README.exists(), reason="the README is not beside the tests")
+def test_the_readme_shows_what_server_config_prints() -> None:
+    """The deployment guide's configurations for examples/demo (index pages at the top
+    and in about/) are the generator's output, not an old copy."""
+    site = Site(
+        static_dir="/srv/guestbook/static", server_name="example.org", page_dirs=("", "about"),
+        webapp="/srv/guestbook/webapp",
+    )  # fmt: skip
+    nginx = readme_blocks("nginx")
+    assert nginx[0] == nginx_config(Site(**{**site_fields(site), "gzip_static": True}))
+    apache = readme_blocks("apache")
+    assert apache[0] == apache_config(Site(**{**site_fields(site), "webapp": ""}))
+    assert apache[1] == apache_config(site, single_directory=True)
+
+
+def site_fields(site: Site) -> dict[str, Any]:
+    return {name: getattr(site, name) for name in Site.__dataclass_fields__}
