@@ -92,13 +92,24 @@ def test_server_errors_are_listed(tincan_webapp: WebappFactory) -> None:
         "boom.pspx": "<p>${undefined_name}</p>",
     })
     with pytest.raises(AssertionError) as raised:
-        assert_no_server_errors(webapp.client(), ["/ok.pspx", "/boom.pspx"])
+        assert_no_server_errors(
+            webapp.client(raise_server_exceptions=False), ["/ok.pspx", "/boom.pspx"]
+        )
     assert str(raised.value).splitlines() == [
         "server errors: 2 problem(s)",
         "  GET /boom.pspx -> 500",
         "  HEAD /boom.pspx -> 500",
     ]
-    with pytest.raises(AssertionError, match=r"GET /boom\.pspx -> 500"):
+    # a client that raises server exceptions: each problem says what and where
+    with pytest.raises(AssertionError) as raised:
+        assert_no_server_errors(webapp.client(), ["/ok.pspx", "/boom.pspx"])
+    boom = f"NameError: undefined_name ({webapp.root}/boom.pspx:1)"
+    assert str(raised.value).splitlines() == [
+        "server errors: 2 problem(s)",
+        f"  GET /boom.pspx -> {boom}",
+        f"  HEAD /boom.pspx -> {boom}",
+    ]
+    with pytest.raises(AssertionError, match=r"GET /boom\.pspx -> NameError: undefined_name"):
         check_webapp(webapp)
     check_webapp(webapp, allow_server_errors=["/boom.pspx"])
 

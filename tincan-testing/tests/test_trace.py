@@ -86,7 +86,7 @@ def test_forward_chains_name_the_page_that_rendered(webapp: Webapp) -> None:
 
 
 def test_errors_show_the_failing_page_and_the_error_page(webapp: Webapp) -> None:
-    response = webapp.client().get("/boom.pspx")
+    response = webapp.client(raise_server_exceptions=False).get("/boom.pspx")
     assert response.status_code == 500
     assert pages(response) == ["boom.pspx", "errors.pspx"]
     boom, error = trace(response)

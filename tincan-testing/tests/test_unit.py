@@ -6,7 +6,7 @@ from typing import Any
 
 import bottle
 import pytest
-from tincan import ErrorPage, Page
+from tincan import ErrorPage, Page, redirect
 from tincan_testing import make_error_page, make_page
 from tincan_testing.plugin import WebappFactory
 
@@ -76,11 +76,18 @@ def test_redirects_and_aborts_are_raised_for_the_test_to_catch() -> None:
     assert raised.value.headers["Location"].endswith("/login.pspx")
 
 
-def test_each_call_builds_a_fresh_instance_and_response() -> None:
-    first, second = make_page(Greeting), make_page(Greeting)
+def test_each_call_starts_a_new_request_as_a_server_would() -> None:
+    first = make_page(Greeting, query={"name": "Ada"}, cookies={"session": "alice"})
     first.handle()
-    assert first is not second and first.response is not second.response
-    assert second.response.get_header("X-Greeted") is None
+    assert first.response.get_header("X-Greeted") == "Ada"
+    second = make_page(Greeting)
+    assert first is not second
+    # nothing of the earlier request is left: headers, cookies, status
+    assert second.response.headerlist == [("Content-Type", "text/html; charset=UTF-8")]
+    assert second.response.status_code == 200
+    assert second.request.get_cookie("session") is None
+    # page.request and page.response are Bottle's own, as for a served page
+    assert second.request is bottle.request and second.response is bottle.response
 
 
 def test_error_pages_get_the_error() -> None:
@@ -113,3 +120,82 @@ def test_with_an_app_the_page_can_forward(tincan_webapp: WebappFactory) -> None:
     with pytest.raises(bottle.HTTPResponse) as forwarded:
         page.handle()
     assert forwarded.value.body == "<p>target of /target.pspx</p>"
+
+
+class Login(Page):
+    def handle(self) -> Any:
+        self.response.set_cookie("session", "ada", httponly=True)
+        redirect("/welcome.pspx")
+
+
+def test_a_redirect_keeps_the_cookie_set_before_it() -> None:
+    page = make_page(Login, path="/login.pspx", method="POST")
+    with pytest.raises(bottle.HTTPResponse) as raised:
+        page.handle()
+    response = raised.value
+    assert response.status_code == 303
+    assert response.get_header("Location") == "http://testserver/welcome.pspx"
+    assert any(
+        name == "Set-Cookie" and value.startswith("session=ada") and "httponly" in value.lower()
+        for name, value in response.headerlist
+    )
+
+
+def test_nothing_of_an_earlier_request_on_the_thread_leaks_in(
+    tincan_webapp: WebappFactory,
+) -> None:
+    webapp = tincan_webapp({
+        "stale.pspx": "<p>stale</p>",
+        "stale.py": (
+            "from tincan import Page\n"
+            "class Stale(Page):\n"
+            "    def handle(self):\n"
+            "        self.response.set_cookie('session', 'alice')\n"
+            "        self.response.set_header('X-Stale', 'yes')\n"
+        ),
+    })
+    served = webapp.client().get("/stale.pspx")  # in-process: on this very thread
+    assert served.cookies["session"] == "alice"
+    page = make_page(Login)
+    with pytest.raises(bottle.HTTPResponse) as raised:
+        page.handle()
+    headers = raised.value.headerlist
+    assert not [h for h in headers if h[0] in ("X-Stale", "Content-Length")]
+    assert [v for n, v in headers if n == "Set-Cookie"] == [
+        v for n, v in headers if n == "Set-Cookie" and v.startswith("session=ada")
+    ]
+
+
+def test_an_error_page_sees_the_response_of_its_error() -> None:
+    page = make_error_page(NotFound, 410, body="gone for good")
+    assert bottle.response.status_code == 410
+    assert page.error.body == "gone for good"
+
+
+def test_page_class_is_typed_for_make_page(tincan_webapp: WebappFactory) -> None:
+    webapp = tincan_webapp({
+        "hello.pspx": "<p>${greeting}</p>",
+        "hello.py": (
+            "from tincan import Page\n"
+            "class Hello(Page):\n"
+            "    def handle(self):\n"
+            "        self.greeting = 'hi ' + self.request.query.get('name', 'you')\n"
+        ),
+        "errors.pspx": "#errors\n<p>${code}</p>",
+        "errors.py": (
+            "from tincan import ErrorPage\n"
+            "class Errors(ErrorPage):\n"
+            "    def handle(self):\n"
+            "        self.code = self.error.status_code\n"
+        ),
+    })
+    page = make_page(webapp.page_class("hello.pspx"), query={"name": "Ada"})
+    page.handle()
+    assert page.export()["greeting"] == "hi Ada"
+    error_page = make_error_page(webapp.page_class("errors.pspx", ErrorPage), 404)
+    error_page.handle()
+    assert error_page.export()["code"] == 404
+    with pytest.raises(TypeError, match=r"errors\.pspx is an error page whose class Errors is"):
+        webapp.page_class("errors.pspx")
+    with pytest.raises(KeyError):
+        webapp.page_class("nothing.pspx")

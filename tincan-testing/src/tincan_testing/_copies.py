@@ -1,4 +1,4 @@
-"""Copies of webapp directories that last the whole test session.
+"""Copies of webapp directories that last the whole test session, and beyond.
 
 TinCan keys compiled templates by file path, so a fresh copy for every test
 would compile every template of the tree again (about a second for a small
@@ -6,19 +6,25 @@ site). A :class:`SessionCopy` stays at one path instead; before each use it is
 brought back to the source plus the test's files, rewriting only what differs.
 Its compiled-template cache and bytecode stay, so a launch compiles only the
 templates that changed.
+
+In pytest's cache directory (see ``_cachedir``) a copy also outlives the
+session: it keeps its path, and a manifest of what it wrote, so the next
+session's first launch loads compiled templates instead of compiling them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from tincan_core._templates import CACHE_DIRNAME
+from tincan_core import CACHE_DIRNAME
 
 __all__ = ["CopyPool", "SessionCopy", "WebappFiles", "checked_relpath", "wanted_tree"]
 
@@ -98,7 +104,7 @@ def wanted_tree(source: Path, files: WebappFiles | None, encoding: str) -> dict[
                 wanted[parent] = _Wanted("dir")
         data = content.encode(encoding) if isinstance(content, str) else bytes(content)
         _drop(wanted, relpath)
-        wanted[relpath] = _Wanted("file", ("data", hashlib.sha256(data).digest()), data=data)
+        wanted[relpath] = _Wanted("file", ("data", hashlib.sha256(data).hexdigest()), data=data)
     wanted.setdefault("WEB-INF", _Wanted("dir"))
     return wanted
 
@@ -168,15 +174,55 @@ def _forget_bytecode(root: Path, relpath: str) -> None:
             (cache / cached).unlink(missing_ok=True)
 
 
-class SessionCopy:
-    """One copy of ``source`` at ``root``, reset to the source (plus files) before each use."""
+_MANIFEST_FORMAT = "tincan-testing-copy-1"
 
-    def __init__(self, source: Path, root: Path) -> None:
+
+def _as_tuple(value: Any) -> Any:
+    return tuple(_as_tuple(v) for v in value) if isinstance(value, list) else value
+
+
+class SessionCopy:
+    """One copy of ``source`` at ``root``, reset to the source (plus files) before each use.
+
+    With a ``manifest`` file, what the copy wrote is read from it and saved to
+    it by :meth:`save`, so that a later session trusts the files still as they
+    were written (same inode, size, modification and change times) and rewrites
+    only the others.
+    """
+
+    def __init__(self, source: Path, root: Path, manifest: Path | None = None) -> None:
         self.source = source
         self.root = root
+        self.manifest = manifest
         self.users = 0
         self.wanted: dict[str, _Wanted] | None = None  # what the last reset made it
         self._written: dict[str, tuple[object, tuple[int, int, int, int]]] = {}
+        if manifest is not None:
+            self._written = self._load(manifest)
+
+    def _load(self, manifest: Path) -> dict[str, tuple[object, tuple[int, int, int, int]]]:
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            if data.get("format") != _MANIFEST_FORMAT or data.get("source") != str(self.source):
+                return {}
+            return {
+                relpath: (_as_tuple(origin), _as_tuple(key))
+                for relpath, (origin, key) in data["written"].items()
+            }
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return {}  # no manifest, or not one we can trust: the copy is rewritten
+
+    def save(self) -> None:
+        """Record what the copy holds for the next session (if it has a manifest)."""
+        if self.manifest is None:
+            return
+        data = {"format": _MANIFEST_FORMAT, "source": str(self.source), "written": self._written}
+        temporary = self.manifest.with_name(self.manifest.name + ".tmp")
+        try:
+            temporary.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(temporary, self.manifest)
+        except OSError:
+            pass  # the next session rewrites the copy, nothing worse
 
     def reset(self, files: WebappFiles | None = None, *, encoding: str = "utf-8") -> Path:
         """Make the copy the source with ``files`` on top (``None``: leave that path out)."""
@@ -242,11 +288,32 @@ class CopyPool:
 
     A copy in use serves another request only for the very same tree, and only
     while nothing has changed it: two launches of one tree in a test share it.
+    ``make_directory`` gives a new directory for a copy; ``make_slot``, when
+    given, a directory kept between sessions for a copy of that source (or
+    ``None`` when there is none to be had).
     """
 
-    def __init__(self, make_directory: Callable[[], Path]) -> None:
+    def __init__(
+        self,
+        make_directory: Callable[[], Path],
+        make_slot: Callable[[Path], Path | None] | None = None,
+    ) -> None:
         self._make_directory = make_directory
+        self._make_slot = make_slot
         self._copies: dict[Path, list[SessionCopy]] = {}
+
+    def _new_copy(self, source: Path) -> SessionCopy:
+        name = source.name or "webapp"
+        slot = self._make_slot(source) if self._make_slot is not None else None
+        if slot is None:
+            return SessionCopy(source, self._make_directory() / name)
+        return SessionCopy(source, slot / name, manifest=slot / "manifest.json")
+
+    def save(self) -> None:
+        """Record every copy's state for the next session (end of the session)."""
+        for copies in self._copies.values():
+            for copy in copies:
+                copy.save()
 
     def acquire(
         self, source: Path, files: WebappFiles | None = None, *, encoding: str = "utf-8"
@@ -262,7 +329,7 @@ class CopyPool:
             if not copy.users:
                 break
         else:
-            copy = SessionCopy(source, self._make_directory() / (source.name or "webapp"))
+            copy = self._new_copy(source)
             copies.append(copy)
         copy.users = 1
         copy.apply(wanted)

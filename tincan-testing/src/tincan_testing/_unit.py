@@ -1,4 +1,11 @@
-"""Code-behind classes under test without HTTP: a real Bottle request over a synthetic environ."""
+"""Code-behind classes under test without HTTP: a real Bottle request over a synthetic environ.
+
+The page gets what a served page gets: Bottle's thread-local ``bottle.request``,
+bound to the environ, and ``bottle.response``, reset. So ``redirect()`` and
+``abort()`` (which build their answer from ``bottle.response``) keep the
+headers and cookies the page set, and nothing an earlier request on this
+thread left behind.
+"""
 
 from __future__ import annotations
 
@@ -76,11 +83,10 @@ def build_environ(
     return environ
 
 
-def _request(**options: Any) -> bottle.BaseRequest:
-    environ = build_environ(**options)
-    # code-behind may use Bottle's thread-local request, and app.forward() does
-    bottle.request.bind(environ)
-    return bottle.BaseRequest(environ)
+def _bind(**options: Any) -> None:
+    """Start a request on this thread, as a server would: a new environ, a fresh response."""
+    bottle.request.bind(build_environ(**options))
+    bottle.response.bind()
 
 
 def make_page(
@@ -96,16 +102,21 @@ def make_page(
 ) -> PageT:
     """An instance of a code-behind ``Page`` class for the request described.
 
-    The request is a real ``bottle.BaseRequest`` (``query`` and ``form`` are
-    dicts, pair lists or encoded strings), the response a fresh
-    ``bottle.BaseResponse``. Call ``handle()`` and inspect ``export()`` and
-    ``page.response``. Give ``app`` (e.g. ``webapp.app``) if the code uses
-    ``request.app``, such as ``request.app.forward()``.
+    ``page.request`` and ``page.response`` are Bottle's thread-local request and
+    response, as for a served page: the request bound to a synthetic environ
+    (``query`` and ``form`` are dicts, pair lists or encoded strings), the
+    response reset. Call ``handle()`` and inspect ``export()`` and
+    ``page.response``; ``redirect()`` and ``abort()`` raise
+    ``bottle.HTTPResponse`` carrying the headers and cookies set before them.
+    Building another page (or making a request in-process) on this thread
+    starts a new request: inspect a page before building the next. Give
+    ``app`` (e.g. ``webapp.app``) if the code uses ``request.app``, such as
+    ``request.app.forward()``.
     """
-    request = _request(
+    _bind(
         method=method, path=path, query=query, form=form, headers=headers, cookies=cookies, app=app
     )
-    return page_class(request, bottle.BaseResponse())
+    return page_class(bottle.request, bottle.response)
 
 
 def make_error_page(
@@ -122,8 +133,13 @@ def make_error_page(
     app: bottle.Bottle | None = None,
 ) -> ErrorPageT:
     """An instance of a code-behind ``ErrorPage`` class handling a ``status`` error
-    (a ``bottle.HTTPError`` with ``body``) for the request described."""
-    request = _request(
+    (a ``bottle.HTTPError`` with ``body``) for the request described.
+
+    As when Bottle calls an error page, ``bottle.response`` carries the error's
+    status and headers."""
+    _bind(
         method=method, path=path, query=query, form=form, headers=headers, cookies=cookies, app=app
     )
-    return page_class(request, bottle.HTTPError(status, body))
+    error = bottle.HTTPError(status, body)
+    error.apply(bottle.response)
+    return page_class(bottle.request, error)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import httpx
-from tincan_core import BasePage, launch, make_server
-from tincan_core._hooks import set_page_observer
+from tincan_core import BasePage, Page, launch, make_server, set_page_observer
 
 from ._copies import WebappFiles, checked_relpath
+from ._failures import ServerFailure, collect, shown, webapp_roots
+from ._isolation import LibShadow
 from ._paths import url_path
 from ._trace import PageVisit, TracingApp, TracingTransport, record_visit
 
@@ -22,14 +24,40 @@ __all__ = ["LiveServer", "Webapp", "WebappFiles", "write_webapp"]
 
 TEST_BASE_URL = "http://testserver"
 
+BasePageT = TypeVar("BasePageT", bound=BasePage)
 
-class _ListHandler(logging.Handler):
-    def __init__(self) -> None:
+_RAISED = "tincan_testing_raised"  # set on a log record whose exception the test gets
+
+
+class _WebappLog(logging.Handler):
+    """Keeps every record of a webapp; passes some on to pytest's log capture.
+
+    Errors logged while serving a request whose client raises server errors are
+    filed with that request, and passed on without their traceback (the test
+    shows it). Records below ``shown_level`` (the route list of a launch, at
+    INFO) are kept but not passed on, so a failing test's report stays short.
+    """
+
+    def __init__(self, roots: list[tuple[str, str]], shown_level: int) -> None:
         super().__init__(logging.DEBUG)
         self.records: list[logging.LogRecord] = []
+        self.roots = roots
+        self.shown_level = shown_level
+        self.passed_to = logging.getLogger("tincan_testing")
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
+        if collect(record, self.roots):
+            setattr(record, _RAISED, True)
+        if record.levelno < self.shown_level:
+            return
+        # file names as in the source tree, not the session's copy of it
+        passed = logging.makeLogRecord(record.__dict__)
+        passed.msg, passed.args = shown(record.getMessage(), self.roots), None
+        if getattr(record, _RAISED, False):
+            passed.exc_info, passed.exc_text = None, None
+            passed.msg += " (raised in the test)"
+        self.passed_to.handle(passed)
 
 
 _formatter = logging.Formatter("%(levelname)s %(message)s")
@@ -39,16 +67,12 @@ def _format(record: logging.LogRecord) -> str:
     return _formatter.format(record)
 
 
-def _webapp_logger(root: Path, level: int) -> tuple[logging.Logger, _ListHandler]:
-    """A logger of its own for each webapp, not kept in logging's registry.
-
-    Records still propagate to ``tincan_testing``, so pytest shows them with a failure.
-    """
+def _webapp_logger(root: Path, level: int, log: _WebappLog) -> logging.Logger:
+    """A logger of its own for each webapp, not kept in logging's registry."""
     logger = logging.Logger(f"tincan_testing.webapp.{root.name}", level)
-    logger.parent = logging.getLogger("tincan_testing")
-    handler = _ListHandler()
-    logger.addHandler(handler)
-    return logger, handler
+    logger.propagate = False
+    logger.addHandler(log)
+    return logger
 
 
 def write_webapp(root: Path, files: WebappFiles | None = None, *, encoding: str = "utf-8") -> Path:
@@ -83,15 +107,30 @@ def _not_launched(environ: dict[str, Any], start_response: Any) -> Any:
 
 
 class LiveServer:
-    """A webapp on a real threaded HTTP server at ``127.0.0.1`` and a free port."""
+    """A webapp on a real threaded HTTP server, by default at ``127.0.0.1`` and a free port."""
 
-    host = "127.0.0.1"
-
-    def __init__(self, tracing: TracingApp) -> None:
+    def __init__(
+        self,
+        tracing: TracingApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        raise_server_exceptions: bool = True,
+    ) -> None:
         self._tracing = tracing
-        self._server = make_server(tracing.live, self.host, 0)
+        self.raise_server_exceptions = raise_server_exceptions
+        app = functools.partial(tracing.live, collect=raise_server_exceptions)
+        try:
+            self._server = make_server(app, host, port)
+        except OSError as exc:
+            raise OSError(
+                exc.errno, f"cannot serve the webapp on {host}:{port}: {exc.strerror or exc} "
+                "(choose another with @pytest.mark.tincan(live_host=..., live_port=...))",
+            ) from None
+        self.host = host
         self.port: int = self._server.server_port
-        self.url = f"http://{self.host}:{self.port}"
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown}:{self.port}"
         # a short poll interval keeps shutdown() quick at the end of each test
         self._thread: threading.Thread | None = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -101,7 +140,15 @@ class LiveServer:
         self._clients: list[httpx.Client] = []
 
     def client(self, **kwargs: Any) -> httpx.Client:
-        """An ``httpx.Client`` talking to this server over a socket; closed with the server."""
+        """An ``httpx.Client`` talking to this server over a socket; closed with the server.
+
+        A server error behind one of its responses is raised from the call (unless
+        the server was started with ``raise_server_exceptions=False``).
+        """
+        if self.raise_server_exceptions:
+            hooks = dict(kwargs.pop("event_hooks", None) or {})
+            hooks["response"] = [*hooks.get("response", ()), self._tracing.raise_live_failures]
+            kwargs["event_hooks"] = hooks
         client = httpx.Client(base_url=self.url, **kwargs)
         self._clients.append(client)
         return client
@@ -153,14 +200,24 @@ class Webapp:
         multithread: bool = True,
         source: Path | None = None,
         log_level: int = logging.INFO,
+        raise_server_exceptions: bool = True,
+        live_host: str = "127.0.0.1",
+        live_port: int = 0,
+        shown_log_level: int = logging.WARNING,
     ) -> None:
         self.root = root
         self.urlroot = urlroot
         self.source = source  # the directory the tree was copied from, if any
-        self._logger, self._log = _webapp_logger(root, log_level)
+        self.raise_server_exceptions = raise_server_exceptions
+        self.live_host = live_host
+        self.live_port = live_port
+        roots = webapp_roots(root, source)
+        self._log = _WebappLog(roots, shown_log_level)
+        self._logger = _webapp_logger(root, log_level, self._log)
         self._last_trace: tuple[PageVisit, ...] = ()
         self._clients: list[httpx.Client] = []
         self._servers: list[LiveServer] = []
+        self._shadow = LibShadow(source) if source is not None else None
         path_before = set(sys.path)
         previous = set_page_observer(record_visit)
         try:
@@ -170,7 +227,7 @@ class Webapp:
         finally:
             set_page_observer(previous)
         self._added_paths = [p for p in sys.path if p not in path_before]
-        self._tracing = TracingApp(self.app or _not_launched, self._done)
+        self._tracing = TracingApp(self.app or _not_launched, self._done, roots)
 
     # -- the launch log ----------------------------------------------------------------
     @property
@@ -210,41 +267,104 @@ class Webapp:
         """The page whose output made the most recent response, if a page did."""
         return self._last_trace[-1] if self._last_trace else None
 
+    def unraised_failures(self) -> list[ServerFailure]:
+        """Server errors behind live-server responses that no client of ours raised
+        (requests from a browser or a plain ``httpx.get``)."""
+        return list(self._tracing.unraised)
+
     # -- its pages ---------------------------------------------------------------------
-    def page_class(self, relpath: str) -> type[BasePage]:
+    @overload
+    def page_class(self, relpath: str) -> type[Page]: ...
+    @overload
+    def page_class(self, relpath: str, base: type[BasePageT]) -> type[BasePageT]: ...
+
+    def page_class(self, relpath: str, base: type[BasePage] = Page) -> type[BasePage]:
         """The code-behind class the launch chose for a page (webapp-relative path),
-        e.g. to build it with :func:`tincan_testing.make_page`."""
+        e.g. to build it with :func:`tincan_testing.make_page`.
+
+        The class is checked to be a ``base`` (``Page``; give ``ErrorPage`` for an
+        error page, or a class of your own), so that the result is typed as one.
+        """
         if self.app is not None:
             for info in self.app.route_info:
                 if info.file == relpath and info.page_class:
-                    return _resolve_class(info.page_class)
+                    found = _resolve_class(info.page_class)
+                    if not issubclass(found, base):
+                        kind = "an error page" if info.kind == "error" else "a page"
+                        raise TypeError(
+                            f"{relpath} is {kind} whose class {found.__qualname__} is not a "
+                            f"{base.__qualname__}: page_class({relpath!r}, <its base class>)"
+                        )
+                    return found
         raise KeyError(f"{relpath!r} is not a launched page of {self.root}")
+
+    def routes(self) -> str:
+        """The routes the launch built, one per line: methods, URL path, file, class."""
+        if self.app is None:
+            return "(not launched)"
+        rows = [
+            (",".join(info.methods) or "-", info.path or f"({info.kind})", info.file,
+             info.page_class.rpartition(".")[2])
+            for info in self.app.route_info
+        ]
+        widths = [max((len(row[i]) for row in rows), default=0) for i in range(3)]
+        return "\n".join(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip()
+            + (f"  {row[3]}" if row[3] else "")
+            for row in rows
+        )
 
     # -- talking to it -----------------------------------------------------------------
     def url(self, relpath: str) -> str:
         """The URL path of a webapp file (urlroot plus the path, percent-encoded)."""
         return url_path(relpath, self.urlroot)
 
-    def client(self, **kwargs: Any) -> httpx.Client:
+    def client(
+        self, *, raise_server_exceptions: bool | None = None, **kwargs: Any
+    ) -> httpx.Client:
         """An ``httpx.Client`` calling the app in-process, ``base_url="http://testserver"``.
 
-        Keyword arguments go to ``httpx.Client``; the client is closed with the webapp.
+        An exception the app raised while serving a request (a crash in a page's
+        code-behind or template) is raised from the client call, with the page's
+        ``file:line``; ``raise_server_exceptions=False`` returns the 500 response
+        instead (the webapp's default is the launch option of that name).
+        Other keyword arguments go to ``httpx.Client``; the client is closed with
+        the webapp.
         """
         if self.app is None:
             raise RuntimeError(f"the webapp at {self.root} did not launch: {self.problems()}")
+        if raise_server_exceptions is None:
+            raise_server_exceptions = self.raise_server_exceptions
         kwargs.setdefault("base_url", TEST_BASE_URL)
-        client = httpx.Client(transport=TracingTransport(self._tracing), **kwargs)
+        transport = TracingTransport(
+            self._tracing, raise_server_exceptions=raise_server_exceptions
+        )
+        client = httpx.Client(transport=transport, **kwargs)
         self._clients.append(client)
         return client
 
-    def live(self) -> LiveServer:
-        """Serve the app on ``127.0.0.1`` (a free port) until ``stop()`` or the end of the test.
+    def live(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        raise_server_exceptions: bool | None = None,
+    ) -> LiveServer:
+        """Serve the app until ``stop()`` or the end of the test, on ``host:port``
+        (default: the webapp's ``live_host`` and ``live_port``, ``127.0.0.1`` and a
+        free port).
 
         Usable as a context manager: ``with webapp.live() as server: ...``.
         """
         if self.app is None:
             raise RuntimeError(f"the webapp at {self.root} did not launch: {self.problems()}")
-        server = LiveServer(self._tracing)
+        if raise_server_exceptions is None:
+            raise_server_exceptions = self.raise_server_exceptions
+        server = LiveServer(
+            self._tracing, self.live_host if host is None else host,
+            self.live_port if port is None else port,
+            raise_server_exceptions=raise_server_exceptions,
+        )
         self._servers.append(server)
         return server
 
@@ -265,6 +385,9 @@ class Webapp:
         for name, module in list(sys.modules.items()):
             if (getattr(module, "__file__", None) or "").startswith(roots):
                 del sys.modules[name]
+        if self._shadow is not None:
+            self._shadow.restore()
+            self._shadow = None
 
     def __repr__(self) -> str:
         state = "launched" if self.app is not None else "not launched"

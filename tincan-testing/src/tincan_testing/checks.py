@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 from tincan_core import FileKind, classify
 
+from ._failures import raised_here
 from ._paths import disguises, fetch, url_path
 from ._webapp import Webapp
 
@@ -108,8 +109,15 @@ def _server_errors(
     requests = 0
     for path in paths:
         for method in methods:
-            response = fetch(client, path, method)
             requests += 1
+            try:
+                response = fetch(client, path, method)
+            except Exception as exc:
+                what = raised_here(exc)
+                if what is None:
+                    raise
+                problems.append(f"{method} {path} -> {what}")
+                continue
             if response.status_code >= 500:
                 problems.append(f"{method} {path} -> {response.status_code}")
     return problems, requests
@@ -118,7 +126,11 @@ def _server_errors(
 def assert_no_server_errors(
     client: httpx.Client, paths: Iterable[str], *, methods: Sequence[str] = ("GET", "HEAD")
 ) -> None:
-    """No request for any of ``paths`` (with any of ``methods``) gets a 5xx status."""
+    """No request for any of ``paths`` (with any of ``methods``) gets a 5xx status.
+
+    With a client that raises server exceptions (``webapp.client()``), each
+    problem names the exception and the webapp file and line it came from.
+    """
     problems, _ = _server_errors(client, paths, methods)
     _fail("server errors", problems)
 
@@ -198,7 +210,7 @@ def check_webapp(
     """
     if webapp.app is None:
         raise AssertionError(f"the webapp at {webapp.root} did not launch: {webapp.problems()}")
-    client = webapp.client()
+    client = webapp.client(raise_server_exceptions=False)
     prefix = webapp.urlroot.rstrip("/")
     routes = [info for info in webapp.app.route_info if info.path]
     problems, requests = _source_leaks(client, webapp.root, webapp.urlroot)
@@ -209,7 +221,7 @@ def check_webapp(
         paths += disguises(relpath, webapp.urlroot)
     paths += [prefix + p for p in _GENERIC_PATHS]
     paths = [p for p in dict.fromkeys(paths) if urllib.parse.unquote(p) not in allowed]
-    errors, count = _server_errors(client, paths, methods)
+    errors, count = _server_errors(webapp.client(), paths, methods)
     requests += count
     problems += [f"server error: {e}" for e in errors]
 

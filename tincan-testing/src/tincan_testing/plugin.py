@@ -16,7 +16,9 @@ from typing import Any, Protocol
 import httpx
 import pytest
 
+from ._cachedir import CopySlots
 from ._copies import CopyPool, SessionCopy, WebappFiles
+from ._failures import ServerFailure, origin
 from ._webapp import LiveServer, Webapp, write_webapp
 
 __all__ = [
@@ -28,16 +30,27 @@ __all__ = [
     "tincan_webapp",
 ]
 
-_MARKER_OPTIONS = frozenset(
-    {"webapp", "static", "urlroot", "encoding", "multithread", "allow_errors", "log_level"}
-)
+_MARKER_OPTIONS = frozenset({
+    "webapp", "static", "urlroot", "encoding", "multithread", "allow_errors", "log_level",
+    "raise_server_exceptions", "live_host", "live_port",
+})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tincan", "TinCan webapps (tincan-testing)")
+    group.addoption(
+        "--tincan-routes", action="store_true", default=False,
+        help="show each webapp's launch log, its routes included, with failing tests "
+        "(by default only warnings and errors are shown)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "tincan(webapp=None, *, static=False, urlroot='/', encoding='utf-8', multithread=True, "
-        "allow_errors=False, log_level=logging.INFO): the webapp behind tincan_app, "
+        "allow_errors=False, log_level=logging.INFO, raise_server_exceptions=True, "
+        "live_host='127.0.0.1', live_port=0): the webapp behind tincan_app, "
         "tincan_client and tincan_live_server: a directory (relative to the test file) "
         "or a dict of files",
     )
@@ -57,6 +70,9 @@ class WebappFactory(Protocol):
         multithread: bool = True,
         allow_errors: bool = False,
         log_level: int = logging.INFO,
+        raise_server_exceptions: bool = True,
+        live_host: str = "127.0.0.1",
+        live_port: int = 0,
     ) -> Webapp: ...
 
 
@@ -82,10 +98,15 @@ def _launch(
     multithread: bool = True,
     allow_errors: bool = False,
     log_level: int = logging.INFO,
+    raise_server_exceptions: bool = True,
+    live_host: str = "127.0.0.1",
+    live_port: int = 0,
+    shown_log_level: int = logging.WARNING,
 ) -> Webapp:
     webapp = Webapp(
         root, urlroot=urlroot, static=static, encoding=encoding, multithread=multithread,
-        source=source, log_level=log_level,
+        source=source, log_level=log_level, raise_server_exceptions=raise_server_exceptions,
+        live_host=live_host, live_port=live_port, shown_log_level=shown_log_level,
     )
     if not allow_errors and (webapp.app is None or webapp.errors):
         webapp.close()
@@ -94,14 +115,55 @@ def _launch(
 
 
 @pytest.fixture(scope="session")
-def _tincan_copies(tmp_path_factory: pytest.TempPathFactory) -> CopyPool:
+def _tincan_copies(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CopyPool]:
     """The session's copies of webapp directories: launching the same copy again
-    reuses its compiled templates (the cache is keyed by file path)."""
-    return CopyPool(lambda: tmp_path_factory.mktemp("tincan-copy"))
+    reuses its compiled templates (the cache is keyed by file path).
+
+    With pytest's cache available they live in its directory and serve the
+    next session too; otherwise in the session's temporary directory.
+    """
+    cache = getattr(request.config, "cache", None)
+    slots = None
+    if cache is not None:
+        try:
+            slots = CopySlots(cache.mkdir("tincan"))
+        except OSError:
+            slots = None
+    pool = CopyPool(
+        lambda: tmp_path_factory.mktemp("tincan-copy"),
+        slots.claim if slots is not None else None,
+    )
+    try:
+        yield pool
+    finally:
+        pool.save()
+        if slots is not None:
+            slots.release()
+
+
+def _unraised_report(failures: list[tuple[Webapp, ServerFailure]]) -> str:
+    lines = [f"{len(failures)} request(s) to a live server failed with a server error "
+             "that no client of the test raised:"]
+    for webapp, failure in failures:
+        exception = failure.exception
+        if exception is None:
+            lines.append(f"  {failure.method} {failure.path}: {failure.message}")
+            continue
+        where = origin(exception, webapp._tracing.roots) or failure.message
+        text = str(exception).strip().splitlines()
+        lines.append(f"  {failure.method} {failure.path}: {where}: {type(exception).__name__}"
+                     + (f": {text[0]}" if text else ""))
+    lines.append("(pass raise_server_exceptions=False to expect them, or request through "
+                 "server.client() to get the traceback in the test)")
+    return "\n".join(lines)
 
 
 @pytest.fixture
-def tincan_webapp(tmp_path: Path, _tincan_copies: CopyPool) -> Iterator[WebappFactory]:
+def tincan_webapp(
+    request: pytest.FixtureRequest, tmp_path: Path, _tincan_copies: CopyPool
+) -> Iterator[WebappFactory]:
     """Factory: ``tincan_webapp(files, *, copy_from, urlroot, static, encoding, multithread,
     allow_errors, log_level) -> Webapp``.
 
@@ -115,6 +177,7 @@ def tincan_webapp(tmp_path: Path, _tincan_copies: CopyPool) -> Iterator[WebappFa
     made: list[Webapp] = []
     held: list[SessionCopy] = []
     numbers = itertools.count()
+    shown = logging.INFO if request.config.getoption("--tincan-routes", False) else logging.WARNING
 
     def factory(
         files: WebappFiles | None = None,
@@ -132,7 +195,7 @@ def tincan_webapp(tmp_path: Path, _tincan_copies: CopyPool) -> Iterator[WebappFa
             copy = _tincan_copies.acquire(source, files, encoding=encoding)
             held.append(copy)
             root = copy.root
-        webapp = _launch(root, source, encoding=encoding, **options)
+        webapp = _launch(root, source, encoding=encoding, shown_log_level=shown, **options)
         made.append(webapp)
         return webapp
 
@@ -143,6 +206,9 @@ def tincan_webapp(tmp_path: Path, _tincan_copies: CopyPool) -> Iterator[WebappFa
             webapp.close()
         for copy in held:
             _tincan_copies.release(copy)
+    unraised = [(webapp, f) for webapp in made for f in webapp.unraised_failures()]
+    if unraised:
+        pytest.fail(_unraised_report(unraised), pytrace=False)
 
 
 @pytest.fixture
