@@ -55,6 +55,19 @@ _UNREACHABLE = (
 _ANSWER_TIMEOUT = 120.0
 
 
+class HarnessError(Exception):
+    """The test machinery failed (not a difference between the implementations): never
+    an expected failure of an ``xfail(raises=AssertionError)`` case."""
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment for the original's interpreter: nothing of ours on its path."""
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    env.pop("PYTHONHOME", None)
+    return env
+
+
 # -- the original's venv -----------------------------------------------------------------
 def _cache_root() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -81,7 +94,7 @@ def original_venv() -> Path:
     building = venv.with_name(venv.name + f".building-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)
     building.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-m", "venv", str(building)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(building)], check=True, env=_clean_env())
     pip = subprocess.run(
         [
             str(building / "bin" / "python"),
@@ -95,6 +108,7 @@ def original_venv() -> Path:
         capture_output=True,
         text=True,
         timeout=600,
+        env=_clean_env(),
     )
     if pip.returncode != 0:
         shutil.rmtree(building, ignore_errors=True)
@@ -102,7 +116,7 @@ def original_venv() -> Path:
         if any(word in output for word in _UNREACHABLE):
             tail = " ".join(output.strip().splitlines()[-2:])
             pytest.skip(f"the package index cannot be reached to install {ORIGINAL}: {tail}")
-        raise AssertionError(f"pip install {' '.join(requirements)} failed:\n{output}")
+        raise HarnessError(f"pip install {' '.join(requirements)} failed:\n{output}")
     (building / "installed.json").write_text(json.dumps(requirements))
     try:
         building.rename(venv)
@@ -110,14 +124,16 @@ def original_venv() -> Path:
         shutil.rmtree(building, ignore_errors=True)
     # A venv's scripts name their own path: python itself is all we run, by full path.
     if not _imports_original(python):
-        raise AssertionError(f"{venv}: {ORIGINAL} was installed but does not import")
+        raise HarnessError(f"{venv}: {ORIGINAL} was installed but does not import")
     return venv
 
 
 def _imports_original(python: Path) -> bool:
     check = "import tincan, chameleon; assert not hasattr(tincan, '__version__')"
     try:
-        done = subprocess.run([str(python), "-c", check], capture_output=True, timeout=60)
+        done = subprocess.run(
+            [str(python), "-c", check], capture_output=True, timeout=60, env=_clean_env()
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0
@@ -183,8 +199,8 @@ class Side:
         self._process: subprocess.Popen[bytes] | None = None
 
     def _start(self) -> subprocess.Popen[bytes]:
-        env = dict(os.environ)
-        env.pop("PYTHONPATH", None)
+        # Ours runs with the test run's path; nothing of ours may shadow the original.
+        env = _clean_env() if self.name == "original" else dict(os.environ)
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # both sides write bytecode as users' do
         env["TINCAN_JOBS"] = "1"  # tiny trees: forking compile workers costs more than it saves
         with open(self.log_path, "ab") as log:
@@ -208,14 +224,14 @@ class Side:
         line = process.stdout.readline() if ready else b""
         if not line:
             self.close()
-            raise AssertionError(
+            raise HarnessError(
                 f"{self.name}: no answer to {command.get('op')} "
                 f"{command.get('target', command.get('root', ''))!r}; "
                 f"child log:\n{self.log_tail()}"
             )
         answer: dict[str, Any] = json.loads(line)
         if "error" in answer:
-            raise AssertionError(f"{self.name}: {command.get('op')} failed:\n{answer['error']}")
+            raise HarnessError(f"{self.name}: {command.get('op')} failed:\n{answer['error']}")
         return answer
 
     def log_tail(self, size: int = 4000) -> str:
