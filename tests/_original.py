@@ -310,7 +310,14 @@ def session_sides(request: pytest.FixtureRequest) -> Sides:
     found = stash.get(_SIDES_KEY, None)
     if found is not None:
         return found
-    venv = original_venv()
+    skipped = stash.get(_SKIP_KEY, None)
+    if skipped is not None:  # one attempt to reach the index per session
+        pytest.skip(skipped)
+    try:
+        venv = original_venv()
+    except pytest.skip.Exception as exc:
+        stash[_SKIP_KEY] = str(exc.msg)
+        raise
     log_dir = request.getfixturevalue("tmp_path_factory").mktemp("difftest-logs")
     sides = Sides(
         original=Side("original", venv / "bin" / "python", log_dir),
@@ -322,6 +329,7 @@ def session_sides(request: pytest.FixtureRequest) -> Sides:
 
 
 _SIDES_KEY = pytest.StashKey[Sides]()
+_SKIP_KEY = pytest.StashKey[str]()
 
 
 # -- a tree launched on both sides -------------------------------------------------------
