@@ -376,11 +376,15 @@ _XML_BODY = (
 
 
 @not_fixed(16)
-def test_item_16_xml_mode_is_decided_after_the_header(both: Launch) -> None:
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_item_16_xml_mode_is_decided_after_the_header(both: Launch, line_end: str) -> None:
     """The original had this bug too (it blanked header lines, so the body no longer
     started with ``<?xml``): the reference is the original's page without the header
-    line, which is plain Chameleon's rendering of the body."""
-    webapps = both({"with-header.pspx": "#rem an XML page\n" + _XML_BODY, "bare.pspx": _XML_BODY})
+    line, which is plain Chameleon's rendering of the body as the original read it
+    (universal newlines, item 15: ``\r\n`` is ``\n`` before Chameleon sees it)."""
+    body = _XML_BODY.replace("\n", line_end)
+    header = "#rem an XML page" + line_end
+    webapps = both({"with-header.pspx": header + body, "bare.pspx": body})
     webapps.assert_clean_launch()
     reference = webapps.sides.original.request("GET", "/bare.pspx")
     assert reference.text == chameleon.PageTemplate(_XML_BODY).render()
