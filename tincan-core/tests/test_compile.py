@@ -397,3 +397,80 @@ def test_code_behind_saved_twice_in_one_second_is_never_stale(
     stats = stats_of(app)
     assert stats.code_behind_compiled == stats.code_behind_reused == 0  # read from there
     assert "n=3" in wsgi_client(app).get("/p.pspx").text
+
+
+# -- a compiled tree deployed elsewhere -----------------------------------------------------
+
+
+def test_a_compiled_tree_copied_elsewhere_launches_compiling_nothing(
+    webapp: Path, tmp_path: Path
+) -> None:
+    # Compiled in CI (or the staging directory of a two-directory deploy), then
+    # copied to where it is served.
+    assert tincan_core.compile_webapp(webapp).errors == []
+    deployed = tmp_path / "srv" / "site"
+    deployed.parent.mkdir()
+    subprocess.run(["cp", "-a", str(webapp), str(deployed)], check=True)
+    before = snapshot(deployed)
+    set_read_only(deployed, True)
+    try:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        result = subprocess.run(
+            [sys.executable, "-c", LAUNCH_AND_RENDER, str(deployed), *EXPECTED],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env=env,
+        )
+    finally:
+        set_read_only(deployed, False)
+    assert result.returncode == 0, result.stderr
+    launched = json.loads(result.stdout)
+    assert launched["errors"] == 0
+    for path, fragment in EXPECTED.items():
+        status, body = launched["bodies"][path]
+        assert status == 200 and fragment in body, (path, body)
+    stats = launched["stats"]
+    assert stats["templates_compiled"] == 0 and stats["templates_loaded"] == TEMPLATES
+    assert stats["cache_writes"] == 0 and stats["cache_rejected"] == 0
+    assert stats["code_behind_compiled"] == 0
+    assert {p: s[1:] for p, s in snapshot(deployed).items()} == {
+        p: s[1:] for p, s in before.items()
+    }
+
+
+# -- broken templates ------------------------------------------------------------------------
+
+
+def test_after_compile_broken_templates_are_not_compiled_again(
+    make_webapp: Callable[..., Path], new_logger: Callable[..., Any]
+) -> None:
+    files = {**FILES, **BROKEN}
+    for n in range(6):  # enough for worker processes
+        files[f"bad{n}.pspx"] = f"<p tal:content='python: {n} +'>x</p>\n"
+    root = make_webapp(files)
+    forget_memory()
+    report = tincan_core.compile_webapp(root, jobs=2)
+    assert len(report.errors) == 5 + 6
+    # Each once: the bodies of the 4 pages of BROKEN that have one, broken.pt, bad*.
+    assert report.templates_compiled == TEMPLATES + 5 + 6
+    forget_memory()
+    logger, capture = new_logger()
+    app, errors = tincan_core.launch(root, logger=logger)
+    stats = stats_of(app)
+    assert errors == len(report.errors) and sorted(capture.errors()) == sorted(report.errors)
+    assert stats.templates_compiled == 0 and stats.cache_writes == 0
+    report = tincan_core.compile_webapp(root)
+    assert report.templates_compiled == 0 and len(report.errors) == 11
+
+
+def test_a_relative_fsroot_reports_absolute_files(
+    make_webapp: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_webapp({**FILES, "bad-template.pspx": BROKEN["bad-template.pspx"]})
+    monkeypatch.chdir(root.parent)
+    report = tincan_core.compile_webapp(root.name)
+    assert report.errors == [
+        f"{root / 'bad-template.pspx'}:2: template error: invalid syntax: '1 +'"
+    ]

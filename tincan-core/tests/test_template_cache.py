@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -226,7 +227,7 @@ def test_a_broken_template_among_many_costs_only_its_page(
     stats = app.config["tincan.stats"]
     if _parallel.fork_is_safe():
         assert stats.workers == 2
-    assert stats.templates_compiled == 9  # 8 pages - 1 broken + view + layout
+    assert stats.templates_compiled == 10  # 8 pages, view, layout: each once, the broken too
     assert get(app, "/p4.pspx").status_code == 404
     assert "page 7 v1 7" in get(app, "/p7.pspx").text
 
@@ -295,3 +296,200 @@ def test_a_process_that_may_not_fork_workers_gets_its_jobs_back() -> None:
     results, left = queue.get(timeout=60)
     process.join(timeout=60)
     assert results == [] and left == [1, 2, 4, 5]
+
+
+# -- the key: what a compiled program depends on ----------------------------------------------
+
+
+def cache_files(root: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in entries(root)}
+
+
+def move_tree(root: Path, destination: Path, how: str) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    if how == "cp -a":
+        subprocess.run(["cp", "-a", str(root), str(destination)], check=True)
+    else:
+        root.rename(destination)
+
+
+@pytest.mark.parametrize("how", ["cp -a", "rename"])
+def test_a_moved_or_copied_tree_compiles_nothing_and_writes_nothing(
+    make_webapp: Callable[..., Path], tmp_path: Path, how: str
+) -> None:
+    root = make_webapp(site())
+    fresh_launch(root)
+    before = cache_files(root)
+    moved = tmp_path / "srv" / "deployed"
+    move_tree(root, moved, how)
+    app, stats = fresh_launch(moved)
+    assert stats.templates_compiled == 0 and stats.cache_writes == 0
+    assert stats.templates_loaded == 5 and stats.cache_rejected == 0
+    check_v1(app)
+    assert cache_files(moved) == before  # no stale entries beside the old ones
+
+
+def test_errors_after_a_move_name_the_files_where_they_are_now(
+    make_webapp: Callable[..., Path], tmp_path: Path, new_logger: Any
+) -> None:
+    files = site(1)
+    files["render.pspx"] = "<p>\n${python: 1 / 0}</p>\n"
+    files["broken.pspx"] = "<p>\n<p tal:content='python: 1 +'>x</p>\n"
+    root = make_webapp(files)
+    _cache.shared_programs.clear()
+    tincan_core.launch(root)
+    moved = tmp_path / "elsewhere"
+    move_tree(root, moved, "rename")
+    _cache.shared_programs.clear()
+    logger, capture = new_logger()
+    app, errors = tincan_core.launch(moved, logger=logger)
+    stats = app.config["tincan.stats"]
+    assert errors == 1 and stats.templates_compiled == 0 and stats.cache_writes == 0
+    assert capture.errors() == [
+        f"{moved / 'broken.pspx'}:2: template error: invalid syntax: '1 +'"
+    ]
+    capture.clear()
+    assert get(app, "/render.pspx").status_code == 500
+    (record,) = [r for r in capture.records if r.exc_info]
+    assert record.exc_info is not None
+    rendered = str(record.exc_info[1])
+    # Chameleon shows the end of a long file name, and the line read from the file:
+    # the old one is gone, so the line is only there if the real file is named.
+    assert "/elsewhere/render.pspx" in rendered and root.name not in rendered
+    assert "Source:     ${python: 1 / 0}</p>" in rendered
+
+
+def test_installing_an_unrelated_package_keeps_the_cache(
+    make_webapp: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import chameleon.template
+
+    root = make_webapp(site())
+    fresh_launch(root)
+    # Chameleon's own digest covers the version of every installed distribution.
+    monkeypatch.setattr(chameleon.template, "_pkg_digest", None)
+    monkeypatch.setattr(
+        chameleon.template, "get_package_versions", lambda: [("newly-installed", "1.0")]
+    )
+    app, stats = fresh_launch(root)
+    assert stats.templates_compiled == 0 and stats.templates_loaded == 5
+    check_v1(app)
+
+
+XML_PAGE = '<?xml version="1.0"?>\n<doc><input checked="${True}"/></doc>\n'
+
+
+@pytest.mark.parametrize("in_memory", [False, True], ids=["fresh-process", "same-process"])
+def test_the_header_line_count_is_part_of_the_key(
+    make_webapp: Callable[..., Path], in_memory: bool
+) -> None:
+    from tincan_core._header import parse_page
+
+    two_header_lines = "#rem one\n#rem two\n" + XML_PAGE
+    one_and_a_blank = "#rem one\n\n" + XML_PAGE  # the same body: "\n\n<?xml ..."
+    assert parse_page(two_header_lines, "a").body == parse_page(one_and_a_blank, "b").body
+    root = make_webapp({"x.pspx": two_header_lines})
+    app, _ = fresh_launch(root)
+    assert 'checked="True"' in get(app, "/x.pspx").text  # XML, as plain Chameleon
+    (root / "x.pspx").write_text(one_and_a_blank)
+    if in_memory:
+        app, errors = tincan_core.launch(root)
+        assert errors == 0
+    else:
+        app, _ = fresh_launch(root)
+    assert app.config["tincan.stats"].templates_compiled == 1
+    assert 'checked="checked"' in get(app, "/x.pspx").text  # "\n<?xml": HTML in Chameleon
+
+
+# -- broken templates are compiled once -----------------------------------------------------
+
+
+def broken_site() -> dict[str, str | bytes | None]:
+    files = site(2)
+    for n in range(6):
+        files[f"bad{n}.pspx"] = f"<p>\n<p tal:content='python: {n} +'>x</p>\n"
+    files["WEB-INF/views/broken.pspx"] = "#rem a broken view\n<p>\n</div>\n"
+    for n in range(3):
+        files[f"uses{n}.pspx"] = "#template /WEB-INF/views/broken.pspx\n"
+    return files
+
+
+def count_in_process_compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """File names of the templates this process compiles (workers' do not come back)."""
+    from tincan_core import _templates
+
+    compiled: list[str] = []
+    original = _templates.make_template
+
+    def counting(source: _templates.TemplateSource, loader: Any) -> Any:
+        if loader.__class__.__name__ != "_Capture":  # not inside a worker
+            compiled.append(os.path.basename(source.filename))
+        return original(source, loader)
+
+    monkeypatch.setattr(_templates, "make_template", counting)
+    return compiled
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_broken_templates_are_compiled_once(
+    make_webapp: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+    new_logger: Any,
+    jobs: str,
+) -> None:
+    root = make_webapp(broken_site())
+    monkeypatch.setenv("TINCAN_JOBS", jobs)
+    compiled = count_in_process_compiles(monkeypatch)
+    logger, capture = new_logger()
+    _cache.shared_programs.clear()
+    app, errors = tincan_core.launch(root, logger=logger)
+    assert errors == 6 + 3
+    first_errors = capture.errors()
+    assert f"{root / 'bad3.pspx'}:2: template error: invalid syntax: '3 +'" in first_errors
+    view = root / "WEB-INF" / "views" / "broken.pspx"
+    assert f"{view}:3: template error: Unexpected end tag.: '</div>' (used by uses1.pspx)" in (
+        first_errors
+    )
+    stats = app.config["tincan.stats"]
+    assert stats.templates_compiled == 2 + 1 + 1 + 6 + 1  # pages, shared, layout, bad, view
+    if stats.workers:
+        assert [name for name in compiled if name.startswith(("bad", "broken"))] == []
+    else:
+        assert sorted(n for n in compiled if n.startswith(("bad", "broken"))) == sorted(
+            [f"bad{n}.pspx" for n in range(6)] + ["broken.pspx"]
+        )
+    # The failures are in the cache directory too: a new process compiles none of them.
+    compiled.clear()
+    _cache.shared_programs.clear()
+    logger, capture = new_logger()
+    app, errors = tincan_core.launch(root, logger=logger)
+    stats = app.config["tincan.stats"]
+    assert errors == 9 and sorted(capture.errors()) == sorted(first_errors)
+    assert stats.templates_compiled == 0 and stats.cache_writes == 0
+    assert [name for name in compiled if name.startswith(("bad", "broken"))] == []
+    assert get(app, "/bad0.pspx").status_code == 404
+    check_v1(app, 2)
+
+
+def test_a_failure_that_may_pass_is_not_kept(
+    make_webapp: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tincan_core import _templates
+
+    root = make_webapp(site(1))
+    original = _templates.make_template
+
+    def out_of_memory(source: _templates.TemplateSource, loader: Any) -> Any:
+        if source.filename.endswith("p0.pspx"):
+            raise MemoryError
+        return original(source, loader)
+
+    monkeypatch.setattr(_templates, "make_template", out_of_memory)
+    _cache.shared_programs.clear()
+    app, errors = tincan_core.launch(root)
+    assert errors == 1
+    monkeypatch.setattr(_templates, "make_template", original)
+    app, errors = tincan_core.launch(root)  # same process: retried, not remembered
+    # p0 and its layout, which the failed page never reached.
+    assert errors == 0 and app.config["tincan.stats"].templates_compiled == 2
+    check_v1(app, 1)

@@ -30,9 +30,8 @@ from ._templates import (
     CACHE_DIRNAME,
     CodeCache,
     TemplateSource,
+    build_template,
     compile_templates,
-    make_template,
-    template_error,
 )
 
 __all__ = ["Builder", "CompilePlan", "CompiledPage"]
@@ -98,10 +97,7 @@ class Builder(PageSources):
     def build_template(self, source: TemplateSource, display: str) -> PageTemplate:
         template = self.templates.get(source.filename)
         if template is None:
-            try:
-                template = make_template(source, self.cache)
-            except Exception as exc:
-                raise template_error(exc, display) from exc
+            template = build_template(source, self.cache, display)
             self.templates[source.filename] = template
         return template
 

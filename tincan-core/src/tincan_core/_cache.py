@@ -5,17 +5,21 @@ first step is what makes cold launches slow. :class:`CodeCache` plugs into
 Chameleon as its module loader and keeps compiled programs at two levels:
 
 * on disk, in ``WEB-INF/.tincan-cache/``, one file per program holding its
-  marshalled code. An entry is found under Chameleon's own digest (template
-  body, file name, the installed package versions, Chameleon's options) and
-  is only used if its header carries this cache format, this TinCan version,
-  this Chameleon version and this Python's bytecode magic, and its payload
-  passes a length and CRC check. Anything else is ignored and rebuilt, never
-  served. A tree that cannot be written to is fine: entries are then only
-  kept in memory.
+  marshalled code. An entry is found under the template's key (its body, its
+  path inside the webapp, XML or HTML mode: ``_templates.cache_key``), so a
+  moved or copied tree still finds its entries, and is only used if its header
+  carries this cache format, this TinCan version, this Chameleon version and
+  this Python's bytecode magic, and its payload passes a length and CRC check.
+  Anything else is ignored and rebuilt, never served. A tree that cannot be
+  written to is fine: entries are then only kept in memory.
 * in memory, per process and per tree, the loaded programs, so that launching
   the same tree again in the same process (a reloading development server)
   compiles and reads only what changed. Each launch drops the programs its
   tree no longer uses, and only the trees launched most recently are kept.
+
+A template that does not compile is kept too, as its error message and line
+(:class:`CompileFailure`), so that it is compiled once, not again to report
+the error, nor at every launch until it is fixed.
 """
 
 from __future__ import annotations
@@ -28,22 +32,50 @@ import tempfile
 import threading
 import zlib
 from collections import OrderedDict
+from dataclasses import dataclass
 from types import CodeType
 from typing import Any
 
 from ._compact import compact
+from ._errors import TinCanError
 from ._version import __version__
 
-__all__ = ["CACHE_DIRNAME", "CodeCache", "Program", "cache_tag", "shared_programs"]
+__all__ = [
+    "CACHE_DIRNAME",
+    "CodeCache",
+    "CompileFailure",
+    "Program",
+    "cache_tag",
+    "shared_programs",
+]
 
 CACHE_DIRNAME = ".tincan-cache"
-_FORMAT = b"TinCan-template-cache-2\n"
+_FORMAT = b"TinCan-template-cache-3\n"
+# The first byte of a payload: marshalled code, or a marshalled (message, line).
+_PROGRAM = b"P"
+_FAILURE = b"F"
 _SUFFIX = ".bin"
 _TEMP_PREFIX = ".tmp-"
 # Trees whose programs stay in memory between launches (one is the usual case).
 _TREES_KEPT = 8
 
 Program = dict[str, Any]  # the namespace of an executed Chameleon module
+
+
+@dataclass(frozen=True, slots=True)
+class CompileFailure:
+    """A template that did not compile: the message and line its error reports."""
+
+    message: str
+    line: int | None
+    # The same source always fails so (not out of memory, say): may go to disk.
+    lasting: bool = True
+
+    def error(self, display_name: str) -> TinCanError:
+        return TinCanError(self.message, display_name, self.line)
+
+
+Entry = Program | CompileFailure
 
 
 def _chameleon_version() -> str:
@@ -71,10 +103,10 @@ class _SharedPrograms:
     """The process-wide memory level: loaded programs by tree, most recent trees only."""
 
     def __init__(self) -> None:
-        self._trees: OrderedDict[tuple[bytes, str], dict[str, Program]] = OrderedDict()
+        self._trees: OrderedDict[tuple[bytes, str], dict[str, Entry]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def for_tree(self, directory: str) -> dict[str, Program]:
+    def for_tree(self, directory: str) -> dict[str, Entry]:
         key = (cache_tag(), os.path.realpath(directory))
         with self._lock:
             programs = self._trees.pop(key, None)
@@ -96,20 +128,20 @@ shared_programs = _SharedPrograms()
 class CodeCache:
     """A Chameleon module loader backed by process memory and an optional directory.
 
-    The counters say what a launch did: ``compiled`` programs (here or in
-    workers), ``loaded`` from disk, ``reused`` from memory, ``written`` to disk
-    and ``rejected`` entries (stale or corrupt files that were ignored).
+    The counters say what a launch did: ``compiled`` templates (here or in
+    workers; a compile that failed counts too), ``loaded`` from disk, ``reused``
+    from memory (each template once per launch), ``written`` to disk and
+    ``rejected`` entries (stale or corrupt files that were ignored).
     """
 
     def __init__(self, directory: str | None, *, write: bool = True) -> None:
         self.directory = directory
         self.write = write and directory is not None
         self.write_error: str | None = None  # why writing stopped, if it did
-        self._programs: dict[str, Program] = (
+        self._entries: dict[str, Entry] = (
             shared_programs.for_tree(directory) if directory is not None else {}
         )
         self._new: set[str] = set()  # compiled by this launch (here or in workers)
-        self.digests: dict[tuple[str, str], str] = {}  # (file name, body) -> digest
         self._absent: set[str] = set()  # no usable disk entry: do not read again
         self.used: set[str] = set()
         self.compiled = 0
@@ -120,45 +152,39 @@ class CodeCache:
 
     # -- the Chameleon loader protocol -------------------------------------------------
     def get(self, name: str) -> Program | None:
-        program = self._programs.get(name)
-        if program is not None:
-            self.used.add(name)
-            if name not in self._new:
-                self.reused += 1
-            return program
-        data = self._read(name) if name not in self._absent else None
-        if data is None:
-            return None
-        program = self._execute(data)
-        if program is None:
-            self.rejected += 1
-            return None
-        self._programs[name] = program
-        self.used.add(name)
-        self.loaded += 1
-        return program
+        entry = self._entry(name)
+        return None if isinstance(entry, CompileFailure) else entry
 
     def build(self, source: str, name: str) -> Program:
         code = compact(compile(source, name, "exec"))
         if self.write:
-            self._write(name, marshal.dumps(code))
+            self._write(name, _PROGRAM + marshal.dumps(code))
         program: Program = {}
         exec(code, program)
-        self._programs[name] = program
-        self._new.add(name)
+        self._store_new(name, program)
         self.used.add(name)
-        self.compiled += 1
         return program
+
+    # -- failures ----------------------------------------------------------------------
+    def failure(self, name: str) -> CompileFailure | None:
+        """How ``name`` failed to compile, if this cache knows it did."""
+        entry = self._entry(name)
+        return entry if isinstance(entry, CompileFailure) else None
+
+    def fail(self, name: str, failure: CompileFailure) -> None:
+        """A compile of ``name`` in this process failed."""
+        self._add_failure(name, failure)
+        self.used.add(name)
 
     # -- filling and emptying ----------------------------------------------------------
     def contains(self, name: str) -> bool:
-        """Whether ``name`` can be had without compiling.
+        """Whether ``name`` can be had without compiling (its program, or its failure).
 
         For a disk entry only the header and the length are checked here, so that
         checking a whole tree holds no payloads in memory; :meth:`get` reads and
         verifies the payload (and compiles after all if it is bad).
         """
-        if name in self._programs:
+        if name in self._entries:
             return True
         if name not in self._absent and self._read(name, payload=False) is not None:
             return True
@@ -169,28 +195,63 @@ class CodeCache:
         """Whether the cache directory holds an entry for ``name`` (header and length checked)."""
         return self._read(name, payload=False) is not None
 
-    def add(self, name: str, data: bytes) -> None:
-        """A program compiled elsewhere (a worker), as marshalled code.
+    def add(self, name: str, result: bytes | CompileFailure) -> None:
+        """What a worker made of ``name``: marshalled code, or how it failed.
 
-        It is loaded at once: the launching process has nothing else to do while
-        its workers compile, and no payloads pile up in memory.
+        A program is loaded at once: the launching process has nothing else to do
+        while its workers compile, and no payloads pile up in memory.
         """
-        program = self._execute(data)
+        if isinstance(result, CompileFailure):
+            self._add_failure(name, result)
+            return
+        program = self._execute(result)
         if program is None:
             return  # Chameleon compiles it here when it asks for it
-        self.compiled += 1
         if self.write:
-            self._write(name, data)
-        self._programs[name] = program
-        self._new.add(name)
+            self._write(name, _PROGRAM + result)
+        self._store_new(name, program)
 
     def finish(self) -> None:
-        """End of a launch: forget what it did not use."""
+        """End of a launch: forget what it did not use, and failures that may pass."""
         self._new.clear()
         self._absent.clear()
-        self.digests.clear()
-        for name in [n for n in self._programs if n not in self.used]:
-            self._programs.pop(name, None)
+        for name, entry in list(self._entries.items()):
+            if name not in self.used or (isinstance(entry, CompileFailure) and not entry.lasting):
+                self._entries.pop(name, None)
+
+    # -- entries -----------------------------------------------------------------------
+    def _entry(self, name: str) -> Entry | None:
+        """``name``'s program or failure, from memory or from disk, counted once a launch."""
+        entry = self._entries.get(name)
+        if entry is not None:
+            if name not in self.used and name not in self._new:
+                self.reused += 1
+            self.used.add(name)
+            return entry
+        if name in self._absent:
+            return None
+        data = self._read(name)
+        entry = self._decode(data) if data is not None else None
+        if entry is None:
+            if data is not None:
+                self.rejected += 1
+            self._absent.add(name)
+            return None
+        self._entries[name] = entry
+        self.used.add(name)
+        self.loaded += 1
+        return entry
+
+    def _store_new(self, name: str, entry: Entry) -> None:
+        self._entries[name] = entry
+        self._new.add(name)
+        self._absent.discard(name)
+        self.compiled += 1
+
+    def _add_failure(self, name: str, failure: CompileFailure) -> None:
+        if self.write and failure.lasting:
+            self._write(name, _FAILURE + marshal.dumps((failure.message, failure.line)))
+        self._store_new(name, failure)
 
     def prune_files(self) -> int:
         """Delete the cache files that no program used by this launch needs."""
@@ -252,6 +313,22 @@ class CodeCache:
             self.rejected += 1
             return None
         return data
+
+    @classmethod
+    def _decode(cls, data: bytes) -> Entry | None:
+        """A verified payload as a program or a failure; ``None`` if it is neither."""
+        kind, body = data[:1], data[1:]
+        if kind == _PROGRAM:
+            return cls._execute(body)
+        if kind != _FAILURE:
+            return None
+        try:
+            message, line = marshal.loads(body)
+        except (ValueError, TypeError, EOFError):
+            return None
+        if not isinstance(message, str) or not (line is None or isinstance(line, int)):
+            return None
+        return CompileFailure(message, line)
 
     @staticmethod
     def _execute(data: bytes) -> Program | None:

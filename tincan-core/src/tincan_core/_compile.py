@@ -4,13 +4,15 @@ Where the compiled code lives (both are rebuilt whenever they do not match):
 
 * Chameleon programs of page templates, ``#template`` sources and ``#load``ed
   macro files: ``WEB-INF/.tincan-cache/`` (see ``_cache``), keyed by the
-  template body, its file name and the Chameleon, TinCan and Python versions.
+  template body, its path inside the webapp and the Chameleon, TinCan and
+  Python versions; templates that fail to compile are kept there as failures.
 * Code-behind and ``WEB-INF/lib`` modules: ``__pycache__``, Python's own way
   and with its own staleness checks.
 
 The work is spread over worker processes; then the webapp is built once in
 this process, from the caches, which reports every error exactly as
-``launch()`` would and proves the caches complete. Cache files that no page
+``launch()`` would (a template that failed in a worker is not compiled again)
+and proves the caches complete. Cache files that no page
 uses any more are deleted.
 """
 
@@ -28,7 +30,7 @@ from ._codebehind import bytecode_is_current, compile_bytecode
 from ._launch import _add_lib_path, _silent_logger, _unusable_tree
 from ._parallel import default_jobs, fork_is_safe, run_in_workers
 from ._scan import scan_tree
-from ._templates import TemplateSource, compile_in_worker, module_name
+from ._templates import CompileFailure, TemplateSource, compile_in_worker, module_name
 
 __all__ = ["CompileReport", "compile_webapp"]
 
@@ -46,9 +48,12 @@ class CompileReport:
     errors: list[str] = field(default_factory=list)  # file:line: message, as launch() logs
 
 
-def _compile_job(job: TemplateSource | str) -> dict[str, bytes] | str | None:
-    """One unit of work in a worker: a template (its programs) or a Python file
-    (``None``, or why its bytecode could not be written)."""
+Outcome = dict[str, bytes | CompileFailure] | str | None
+
+
+def _compile_job(job: TemplateSource | str) -> Outcome:
+    """One unit of work in a worker: a template (its programs, or its failure) or
+    a Python file (``None``, or why its bytecode could not be written)."""
     if isinstance(job, TemplateSource):
         return compile_in_worker(job)
     return compile_bytecode(job)
@@ -83,7 +88,9 @@ def compile_webapp(
     each. After it, launching the unchanged tree compiles and writes nothing.
     """
     log = logger if logger is not None else _silent_logger()
-    root = os.fspath(fsroot)
+    # Absolute, as launch() makes it: file names in errors must not depend on the
+    # working directory.
+    root = os.path.abspath(os.fspath(fsroot))
     problem = _unusable_tree(root, encoding)
     if problem is not None:
         log.error("%s", problem)
@@ -99,8 +106,7 @@ def compile_webapp(
     # What the cache directory lacks (programs only in this process's memory too).
     stale_templates: list[TemplateSource] = []
     for source in plan.templates.values():
-        name = module_name(source, builder.cache)
-        if name is None or not builder.cache.stored(name):
+        if not builder.cache.stored(module_name(source)):
             stale_templates.append(source)
     stale_templates.sort(key=lambda s: len(s.body), reverse=True)
     python_files = plan.code_behind + _library_modules(root)
@@ -112,7 +118,7 @@ def compile_webapp(
     if progress is not None:
         progress(done, len(work))
 
-    def finished(job: TemplateSource | str, result: dict[str, bytes] | str | None) -> None:
+    def finished(job: TemplateSource | str, result: Outcome) -> None:
         nonlocal done
         if isinstance(result, dict):
             for name, data in result.items():
@@ -130,7 +136,7 @@ def compile_webapp(
     for job in left:
         finished(job, _compile_job(job))
 
-    builder.jobs = 1  # whatever is left failed in a worker: compile it here, once
+    builder.jobs = 1  # a worker that died left its templates uncompiled: compile them here
     builder.build(inventory)
     builder.cache.prune_files()
     errors = list(builder.messages)

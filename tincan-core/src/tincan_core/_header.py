@@ -85,6 +85,7 @@ class ParsedHeader:
 class ParsedPage:
     header: ParsedHeader
     body: str  # header lines blanked, so line numbers match the file
+    header_lines: int = 0  # how many: the body's first lines (each now "\n")
 
 
 # Line ends as Python's universal newlines see them (the original read pages in
@@ -365,4 +366,5 @@ def _interpret(d: Directive, file: str) -> object:
 def parse_page(text: str, file: str) -> ParsedPage:
     """Parse a whole page: validated header plus body with header lines blanked."""
     header_lines, body = split_page(text)
-    return ParsedPage(header=parse_header(header_lines, file), body=body)
+    header = parse_header(header_lines, file)
+    return ParsedPage(header=header, body=body, header_lines=len(header_lines))

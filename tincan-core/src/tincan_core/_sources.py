@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ._errors import TinCanError
 from ._header import ParsedHeader, parse_page, split_page, universal_newlines
+from ._macrofile import read_macro_file
 from ._paths import resolve_webapp_path
 from ._templates import TemplateSource
 
@@ -26,6 +27,7 @@ class PageSource:
     relpath: str
     header: ParsedHeader | None = None
     body: str = ""
+    header_lines: int = 0  # blank lines at the start of body that were header lines
     error: TinCanError | None = None
 
 
@@ -75,6 +77,7 @@ class PageSources:
             try:
                 parsed = parse_page(self.read_text(relpath), self.display(relpath))
                 cached.header, cached.body = parsed.header, parsed.body
+                cached.header_lines = parsed.header_lines
                 self.header_warnings.extend(parsed.header.warnings)
             except TinCanError as exc:
                 cached.error = exc
@@ -139,23 +142,41 @@ class PageSources:
         source = self.source(relpath)
         assert source.header is not None
         if source.header.template is None:
-            known = TemplateSource(os.path.join(self.root, relpath), source.body)
+            known = TemplateSource(
+                os.path.join(self.root, relpath), source.body, relpath, source.header_lines
+            )
         else:
             target = self.resolve(relpath, source.header.template, "template", source.header)
             try:
-                _, body = split_page(self.read_text(target))
+                header, body = split_page(self.read_text(target))
             except TinCanError as exc:
                 line = dict(source.header.lines).get("template")
                 raise TinCanError(f"#template: {exc}", self.display(relpath), line) from None
-            known = TemplateSource(os.path.join(self.root, target), body)
+            known = TemplateSource(os.path.join(self.root, target), body, target, len(header))
         self.bodies[relpath] = known
         return known
 
     def macro_source(self, relpath: str) -> TemplateSource:
-        """A ``#load``ed macro file, read once per launch."""
+        """A ``#load``ed macro file, read once per launch.
+
+        Decoded as Chameleon decodes a template file (a byte-order mark, an XML
+        declaration's or a meta tag's charset, else the launch encoding), since
+        the original let Chameleon read it; as there, byte strings its render
+        inserts are decoded with the launch encoding and ``load:`` expressions
+        find templates relative to it.
+        """
         known = self.macro_texts.get(relpath)
         if known is None:
-            known = TemplateSource(os.path.join(self.root, relpath), self.read_text(relpath))
+            path = os.path.join(self.root, relpath)
+            text, content_type = read_macro_file(path, self.encoding, self.display(relpath))
+            known = TemplateSource(
+                path,
+                text,
+                relpath,
+                content_type=content_type,
+                encoding=self.encoding,
+                file_template=True,
+            )
             self.macro_texts[relpath] = known
         return known
 

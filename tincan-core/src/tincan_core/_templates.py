@@ -3,19 +3,37 @@
 Compiled programs are kept by :class:`CodeCache` (``_cache``), which Chameleon
 uses as its module loader; :func:`compile_templates` fills it in forked worker
 processes when a launch has many templates to compile.
+
+Two things differ from handing a file to Chameleon, and neither changes what a
+template renders:
+
+* A page's header lines are blank lines in its body, so that line numbers match
+  the file. Chameleon sees an XML declaration only at the very start of a text,
+  so XML mode is decided on the text after the header lines, as plain
+  Chameleon decides it for the body without the header (:func:`content_type`).
+* The cache key (:func:`cache_key`) names the file by its path inside the
+  webapp, not by its absolute path, so a tree that was moved or copied finds
+  its compiled programs. A program's only reference to its file is Chameleon's
+  ``__filename`` global (what render errors name); it is set to the real file
+  whenever a program is used.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import marshal
+import os
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from chameleon import PageTemplate
+from chameleon import PageTemplate, PageTemplateFile
 from chameleon.exc import TemplateError
+from chameleon.loader import TemplateLoader
+from chameleon.utils import detect_encoding
 
-from ._cache import CACHE_DIRNAME, CodeCache, Program
+from ._cache import CACHE_DIRNAME, CodeCache, CompileFailure, Program
 from ._compact import compact
 from ._errors import TinCanError
 from ._parallel import default_jobs, fork_is_safe, run_in_workers
@@ -23,9 +41,14 @@ from ._parallel import default_jobs, fork_is_safe, run_in_workers
 __all__ = [
     "CACHE_DIRNAME",
     "CodeCache",
+    "CompileFailure",
     "TemplateSource",
+    "build_template",
+    "cache_key",
     "compile_in_worker",
     "compile_templates",
+    "content_type",
+    "failure_of",
     "make_template",
     "module_name",
     "template_error",
@@ -33,52 +56,196 @@ __all__ = [
 
 # Below this many templates to compile, forking workers costs more than it saves.
 _PARALLEL_THRESHOLD = 6
+# Changes whenever what cache_key() covers changes.
+_KEY_FORMAT = "tincan-template-key-1"
 
 
 @dataclass(frozen=True, slots=True)
 class TemplateSource:
-    """A template body to compile, and the file it came from (for errors and digests)."""
+    """A template body to compile, the file it came from, and how Chameleon reads it."""
 
-    filename: str
+    filename: str  # the file as errors and render tracebacks name it
     body: str
+    name: str = ""  # its path inside the webapp, which keys the cache ("": filename)
+    header_lines: int = 0  # leading lines of body that stand for a page's header lines
+    content_type: str | None = None  # as Chameleon took the file's bytes; None: from body
+    encoding: str | None = None  # decodes byte strings a render inserts (None: UTF-8)
+    file_template: bool = False  # a #load'ed file: load: expressions, as PageTemplateFile
+
+
+def content_type(source: TemplateSource) -> str:
+    """What Chameleon takes ``source`` for; ``text/xml`` is XML mode.
+
+    In XML mode line ends are kept as they are and no attribute is boolean; in
+    HTML mode ``\\r\\n`` becomes ``\\n`` and ``checked``, ``selected``... are
+    boolean attributes. Chameleon's rule for a text: XML if it starts with
+    ``<?xml``, else what a ``<meta http-equiv="Content-Type">`` says, else HTML.
+    """
+    if source.content_type is not None:
+        return source.content_type
+    text = source.body[source.header_lines :]
+    if text.startswith("<?xml"):
+        return "text/xml"
+    declared, _ = detect_encoding(text, "utf-8")
+    return declared or str(PageTemplate.default_content_type)
+
+
+_builtin_names: dict[type, tuple[str, ...]] = {}
+
+
+def _template_class(source: TemplateSource) -> type[_PageTemplate]:
+    return _MacroTemplate if source.file_template else _PageTemplate
+
+
+def _template_builtins(cls: type[_PageTemplate]) -> tuple[str, ...]:
+    """The builtin names Chameleon digests with every template of ``cls``."""
+    names = _builtin_names.get(cls)
+    if names is None:
+        factory: Any = cls
+        template = factory(None)  # an empty template: nothing is compiled
+        found = dict(template.builtins)
+        found.update(template.extra_builtins)
+        names = _builtin_names[cls] = tuple(sorted(found))
+    return names
+
+
+def cache_key(source: TemplateSource, names: Collection[str] | None = None) -> str:
+    """The digest a compiled ``source`` is stored under.
+
+    It covers what the compiled program depends on: the body, the file's path
+    inside the webapp, XML or HTML mode, the template class and its builtin
+    names. Chameleon's own digest also holds the absolute file name and the
+    version of every installed package; TinCan's template options are fixed,
+    and the TinCan, Chameleon and Python versions are in every entry's header,
+    so neither moving the tree nor installing an unrelated package loses the cache.
+    """
+    cls = _template_class(source)
+    if names is None:
+        names = _template_builtins(cls)
+    xml = content_type(source) == "text/xml"
+    sha = hashlib.sha256()
+    for part in (
+        _KEY_FORMAT,
+        f"{cls.__module__}.{cls.__qualname__}",
+        ";".join(names),
+        "xml" if xml else "html",
+        source.name or source.filename,
+        source.body,
+    ):
+        data = part.encode("utf-8", "surrogatepass")
+        sha.update(len(data).to_bytes(8, "big"))
+        sha.update(data)
+    return sha.hexdigest()[:32]
+
+
+def module_name(source: TemplateSource) -> str:
+    """The name Chameleon will ask its loader for, computed without compiling."""
+    return f"{cache_key(source)}.py"
 
 
 class _PageTemplate(PageTemplate):
-    """Chameleon's page template, taking the digest from the loader if it knows it."""
+    """Chameleon's page template, keyed and moded as :func:`cache_key` says."""
+
+    tincan_source: TemplateSource | None = None
+
+    def write(self, body: str | bytes) -> None:
+        source = self.tincan_source
+        if source is None or not isinstance(body, str):
+            super().write(body)
+            return
+        self.content_type = content_type(source)
+        self.content_encoding = source.encoding or self.default_encoding
+        self.cook(body)
 
     def digest(self, body: str, names: Collection[str]) -> str:
-        known: dict[tuple[str, str], str] | None = getattr(self.loader, "digests", None)
-        if known is not None:
-            digest = known.get((str(self.filename), body))
-            if digest is not None:
-                return digest
-        return str(super().digest(body, names))
+        source = self.tincan_source
+        if source is None:
+            return str(super().digest(body, names))
+        if body != source.body:
+            source = dataclasses.replace(source, body=body)
+        return cache_key(source, names)
+
+    def _get_module_name(self, name: str) -> str:
+        return f"{name}.py"  # module_name() relies on it
+
+    def _cook(self, body: str, name: str, builtins: Collection[str]) -> Program:
+        program: Program = super()._cook(body, name, builtins)
+        # Compiled elsewhere (a moved tree) or read from the cache: render errors
+        # must name this file. Functions of the program read it as a global.
+        program["__filename"] = str(self.filename)
+        return program
+
+
+class _MacroTemplate(_PageTemplate):
+    """A ``#load``ed macro file. The original made it a Chameleon ``PageTemplateFile``,
+    so ``load:`` expressions work: they find templates relative to the file, and
+    those are Chameleon's own file templates, read and compiled when first used."""
+
+    expression_types = PageTemplateFile.expression_types
+
+    def _builtins(self) -> dict[str, Any]:
+        found = super()._builtins()
+        source = self.tincan_source
+        directory = os.path.dirname(source.filename if source is not None else str(self.filename))
+        options: dict[str, Any] = {}
+        if source is not None and source.encoding is not None:
+            options["encoding"] = source.encoding
+        loader = TemplateLoader(search_path=[directory], **options)
+        found["__loader"] = loader.bind(PageTemplateFile)
+        return found
 
 
 def make_template(source: TemplateSource, loader: Any) -> PageTemplate:
     """The page template for ``source``, compiled through ``loader``."""
-    options: dict[str, Any] = {"filename": source.filename, "loader": loader}
-    return _PageTemplate(source.body, **options)
+    options: dict[str, Any] = {
+        "filename": source.filename,
+        "loader": loader,
+        "tincan_source": source,
+    }
+    if source.encoding is not None:
+        options["encoding"] = source.encoding
+    return _template_class(source)(source.body, **options)
 
 
-def module_name(source: TemplateSource, cache: CodeCache | None = None) -> str | None:
-    """The name Chameleon will ask its loader for, computed without compiling.
+def failure_of(exc: Exception) -> CompileFailure:
+    """What a failed compile reports (``template error: ...`` and the line), and
+    whether the same source always fails so (then the cache may remember it)."""
+    line = None
+    message = str(exc).split("\n", 1)[0]
+    if isinstance(exc, TemplateError):
+        message = str(exc.args[0]) if exc.args else type(exc).__name__
+        token = exc.args[1] if len(exc.args) > 1 else None
+        location = getattr(token, "location", None)
+        if location and location[0]:
+            line = int(location[0])
+        if token:
+            message = f"{message}: {str(token)!r}"
+    # Running out of memory or stack depends on the process, not on the template.
+    lasting = not isinstance(exc, (MemoryError, RecursionError, OSError))
+    return CompileFailure(f"template error: {message}", line, lasting)
 
-    The digest is left with ``cache``, so building the template does not hash
-    its body again.
+
+def template_error(exc: Exception, display_name: str) -> TinCanError:
+    """Turn a Chameleon compile error into ``file:line: message``."""
+    return failure_of(exc).error(display_name)
+
+
+def build_template(source: TemplateSource, cache: CodeCache, display: str) -> PageTemplate:
+    """The template of ``source`` from ``cache``, compiled if it must be.
+
+    A template that failed before (in a worker, or at an earlier launch if the
+    failure is kept in the cache directory) is reported without compiling it again.
     """
-    try:
-        options: dict[str, Any] = {"filename": source.filename}
-        factory: Any = _PageTemplate  # an empty template: nothing is compiled
-        template = factory(None, **options)
-        builtins = dict(template.builtins)
-        builtins.update(template.extra_builtins)
-        digest = str(template.digest(source.body, tuple(sorted(builtins))))
-        if cache is not None:
-            cache.digests[(source.filename, source.body)] = digest
-        return str(template._get_module_name(digest))
-    except Exception:  # Chameleon internals changed: fall back to compiling in-process
-        return None
+    name = module_name(source)
+    failure = cache.failure(name)
+    if failure is None:
+        try:
+            return make_template(source, cache)
+        except Exception as exc:
+            failure = failure_of(exc)
+            cache.fail(name, failure)
+            raise failure.error(display) from exc
+    raise failure.error(display)
 
 
 class _Capture:
@@ -98,14 +265,14 @@ class _Capture:
         return program
 
 
-def compile_in_worker(source: TemplateSource) -> dict[str, bytes]:
-    """Compile one template; ``{module name: marshalled code}``, empty if it failed."""
+def compile_in_worker(source: TemplateSource) -> dict[str, bytes | CompileFailure]:
+    """Compile one template: ``{module name: marshalled code}``, or the failure."""
     capture = _Capture()
     try:
         make_template(source, capture)
-    except Exception:
-        return {}  # the launching process compiles it again and reports the error
-    return capture.compiled
+    except Exception as exc:
+        return {module_name(source): failure_of(exc)}
+    return dict(capture.compiled)
 
 
 def compile_templates(
@@ -113,38 +280,19 @@ def compile_templates(
 ) -> int:
     """Precompile into ``cache`` every template not in it yet, in parallel when it pays.
 
-    Returns the number of worker processes used (0: none). Templates that fail,
-    or that a worker could not compile, are left out; building them in the
-    caller compiles them there and raises the error with its location.
+    Returns the number of worker processes used (0: none). A template that fails
+    in a worker is in the cache as a failure, reported without compiling again;
+    one that a worker did not compile is compiled when it is built.
     """
-    pending = []
-    for source in sources:
-        name = module_name(source, cache)
-        if name is not None and not cache.contains(name):
-            pending.append(source)
+    pending = [source for source in sources if not cache.contains(module_name(source))]
     workers = min(jobs or default_jobs(), len(pending))
     if len(pending) < _PARALLEL_THRESHOLD or workers < 2 or not fork_is_safe():
         return 0  # compiled one by one as the templates are built
     pending.sort(key=lambda s: len(s.body), reverse=True)  # longest first: even finish
 
-    def store(_: TemplateSource, compiled: dict[str, bytes]) -> None:
-        for name, data in compiled.items():
-            cache.add(name, data)
+    def store(_: TemplateSource, compiled: dict[str, bytes | CompileFailure]) -> None:
+        for name, result in compiled.items():
+            cache.add(name, result)
 
     left = run_in_workers(compile_in_worker, pending, workers, store)
     return workers if len(left) < len(pending) else 0
-
-
-def template_error(exc: Exception, display_name: str) -> TinCanError:
-    """Turn a Chameleon compile error into ``file:line: message``."""
-    line = None
-    message = str(exc).split("\n", 1)[0]
-    if isinstance(exc, TemplateError):
-        message = str(exc.args[0]) if exc.args else type(exc).__name__
-        token = exc.args[1] if len(exc.args) > 1 else None
-        location = getattr(token, "location", None)
-        if location and location[0]:
-            line = int(location[0])
-        if token:
-            message = f"{message}: {str(token)!r}"
-    return TinCanError(f"template error: {message}", display_name, line)
