@@ -80,7 +80,6 @@ def test_item_01_urlroot_config_is_the_normalised_urlroot(both: Launch, urlroot:
 _USE_MACRO = "#load <m.pt>\n<div metal:use-macro=\"m.macros['m']\"/>\n"
 
 
-@not_fixed(2)
 @pytest.mark.parametrize(
     ("macro", "encoding"),
     [
@@ -375,7 +374,6 @@ _XML_BODY = (
 )
 
 
-@not_fixed(16)
 @pytest.mark.parametrize("line_end", ["\n", "\r\n"], ids=["lf", "crlf"])
 def test_item_16_xml_mode_is_decided_after_the_header(both: Launch, line_end: str) -> None:
     """The original had this bug too (it blanked header lines, so the body no longer
@@ -457,7 +455,6 @@ def _layout_tree(pages: int) -> dict[str, str | bytes | None]:
     return files
 
 
-@not_fixed(17)
 def test_item_17_a_compiled_tree_moved_elsewhere_compiles_nothing(tmp_path: Path) -> None:
     built = write_tree(tmp_path / "ci" / "site", _layout_tree(8))
     _compile_tree(built)
@@ -468,7 +465,6 @@ def test_item_17_a_compiled_tree_moved_elsewhere_compiles_nothing(tmp_path: Path
     assert not (tmp_path / "compiled.log").exists()
 
 
-@not_fixed(18)
 def test_item_18_broken_templates_are_compiled_once(tmp_path: Path) -> None:
     """Enough broken pages that a launch hands them to compile workers (two jobs)."""
     files = _layout_tree(2)
