@@ -1,7 +1,8 @@
 """Tests of this webapp, using the tincan-testing pytest plugin.
 
-Install it with ``pip install "tincan[testing]"`` and run, from the webapp
-directory: ``python -m pytest tests``
+Install it with ``pip install --find-links dist "tincan[testing]==0.2.0"`` (``dist``:
+the directory of TinCan's wheels; the name ``tincan`` alone on the package index
+is another project) and run, from the webapp directory: ``python -m pytest tests``
 """
 
 from __future__ import annotations
