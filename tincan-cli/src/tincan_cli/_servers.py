@@ -19,10 +19,28 @@ from tincan_core import make_server
 
 from ._errors import CommandError, UsageError
 
-__all__ = ["SERVERS", "ServerSettings", "display_url", "run_server"]
+__all__ = [
+    "SERVERS",
+    "WAITRESS_LIMITS",
+    "ServerSettings",
+    "display_url",
+    "raise_open_file_limit",
+    "run_server",
+    "waitress_options",
+]
 
 SERVERS = ("builtin", "waitress", "gunicorn")
 WAITRESS_DEFAULT_THREADS = 4
+# waitress's own defaults let 100 slow clients (connection_limit=100) shut everyone
+# else out, keep a stuck connection for 2 minutes and accept 256 KiB request heads.
+WAITRESS_LIMITS: dict[str, Any] = {
+    "connection_limit": 1000,  # slow clients wait in the event loop, not in threads
+    "channel_timeout": 30,  # seconds without progress before a connection is closed
+    "cleanup_interval": 10,  # how often channel_timeout is checked
+    "max_request_header_size": 32 * 1024,  # what the builtin server accepts too
+    "backlog": 1024,
+    "asyncore_use_poll": True,  # select() cannot watch descriptors above 1024
+}
 
 Announce = Callable[[str], None]
 
@@ -45,7 +63,7 @@ class ServerSettings:
         if self.threads is not None and self.name == "builtin":
             raise UsageError(
                 "--threads needs --server waitress or gunicorn "
-                "(the built-in server starts a thread per connection)"
+                "(the built-in server starts its worker threads as needed)"
             )
 
     @property
@@ -89,7 +107,38 @@ def _cannot_listen(host: str, port: int, exc: Exception) -> CommandError:
     return CommandError(f"cannot listen on {host}:{port}: {reason}")
 
 
+def raise_open_file_limit() -> int:
+    """Raise this process's soft open-file limit to its hard limit; the new soft limit.
+
+    Each connection holds a descriptor, and the usual soft limit (1024) would cap
+    a server far below what its event loop handles. Go programs do the same at start.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit
+        return -1
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass  # e.g. macOS refuses RLIM_INFINITY: keep what there is
+    return int(soft)
+
+
+def waitress_options(threads: int | None) -> dict[str, Any]:
+    """The keywords ``tincan serve --server waitress`` passes to ``waitress.create_server``."""
+    options = dict(WAITRESS_LIMITS, threads=threads or WAITRESS_DEFAULT_THREADS, ident="tincan")
+    soft = raise_open_file_limit()
+    if soft > 0:
+        # Beyond the descriptors it has, waitress would fail accept() over and over.
+        options["connection_limit"] = max(100, min(options["connection_limit"], soft - 64))
+    return options
+
+
 def run_builtin(app: Any, settings: ServerSettings, announce: Announce, access_logger: Any) -> int:
+    raise_open_file_limit()
     try:
         server = make_server(app, settings.host, settings.port, access_logger=access_logger)
     except OSError as exc:
@@ -112,11 +161,9 @@ def run_waitress(app: Any, settings: ServerSettings, announce: Announce) -> int:
         raise CommandError(
             'the waitress server is not installed: pip install "tincan-cli[waitress]"'
         ) from None
-    threads = settings.threads or WAITRESS_DEFAULT_THREADS
+    options = waitress_options(settings.threads)
     try:
-        server = waitress.create_server(
-            app, host=settings.host, port=settings.port, threads=threads, ident="tincan"
-        )
+        server = waitress.create_server(app, host=settings.host, port=settings.port, **options)
     except (OSError, ValueError) as exc:  # waitress: ValueError for a name it cannot resolve
         raise _cannot_listen(settings.host, settings.port, exc) from None
     listening = getattr(server, "effective_listen", None)
