@@ -195,8 +195,11 @@ class ThreadedWSGIServer(socketserver.TCPServer):
                 return None
             poller = _poll()
             poller.register(conn.sock, select.POLLIN)
-            if not poller.poll(self.hot_wait * 1000) or not conn.receive():
-                return None
+            try:
+                if not poller.poll(self.hot_wait * 1000) or not conn.receive():
+                    return None
+            except OSError:
+                return None  # reset by the client: the loop sees it too and closes
         skip_blank_lines(buffer)
         end = find_head_end(buffer)
         if end < 0:
@@ -230,7 +233,7 @@ def make_server(
     and stop with ``server.shutdown()`` (from another thread) and ``server.server_close()``.
     ``settings`` override the class defaults of :class:`ThreadedWSGIServer`
     (``threads``, ``max_connections``, ``header_timeout``, ``keep_alive_timeout``,
-    ``io_timeout``, ``buffered_body``, ``limits``).
+    ``io_timeout``, ``linger_timeout``, ``buffered_body``, ``hot_wait``, ``limits``).
     """
     cls = _ThreadedWSGIServer6 if ":" in host else ThreadedWSGIServer
     server = cls((host, port), **settings)
