@@ -31,6 +31,13 @@ settings.register_profile(
 settings.register_profile("thorough", parent=settings.get_profile("default"), max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The repository registers this marker in its pyproject.toml; an unpacked sdist
+    # has only this file.
+    config.addinivalue_line("markers", "slow: real servers, browsers or wheel builds")
+
+
 Files = dict[str, "str | bytes | None"]
 
 
