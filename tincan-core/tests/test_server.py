@@ -334,6 +334,26 @@ def test_an_unread_body_is_skipped_for_the_next_request(serve: Callable[..., Ser
     assert [wire.reply().body, wire.reply().body] == [b"ok", b"ok"]
 
 
+@pytest.mark.parametrize("leave", [False, True], ids=["stalls", "closes"])
+def test_a_body_that_stops_coming_is_a_408_without_traceback(
+    serve: Callable[..., Served], leave: bool
+) -> None:
+    served = serve(echo, io_timeout=0.3)
+    wire = served.wire()
+    wire.send(b"POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 200000\r\n\r\n" + b"x" * 1000)
+    if leave:
+        wire.sock.shutdown(socket.SHUT_WR)
+    reply = wire.reply()
+    assert reply.status == 408
+    assert served.wire().send(get()).reply().status == 200
+    why = "closed the connection before the end" if leave else "stopped sending"
+    assert why.encode() in reply.body
+    lines = served.access_log(3)
+    assert f'127.0.0.1 - "POST /up HTTP/1.1" 408 {len(reply.body)}' in lines
+    assert any(line.startswith("POST /up HTTP/1.1: the client " + why) for line in lines)
+    assert not [r for r in served.log.records if r.exc_info]
+
+
 def test_headers_with_underscores_are_dropped(serve: Callable[..., Served]) -> None:
     wire = serve(echo).wire()
     reply = wire.send(get("/", "X_Forwarded_For: 6.6.6.6\r\nX-Test: a\r\nX-Test: b\r\n")).reply()
@@ -427,6 +447,9 @@ def test_an_exception_in_the_app_is_a_logged_500(serve: Callable[..., Served]) -
     assert wire.closed_by_server()
     errors = [r for r in served.log.records if r.levelno >= logging.ERROR]
     assert errors and errors[0].exc_info is not None
+    assert any(
+        line.startswith('127.0.0.1 - "GET / HTTP/1.1" 500 ') for line in served.access_log(2)
+    )
 
 
 @pytest.mark.parametrize(

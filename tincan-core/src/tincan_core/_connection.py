@@ -55,12 +55,13 @@ class RequestBody:
     received (the app decodes it) and the connection is closed afterwards.
     """
 
-    __slots__ = ("_conn", "_continue", "_left")
+    __slots__ = ("_conn", "_continue", "_left", "failure")
 
     def __init__(self, conn: Connection, length: int | None, expect_continue: bool) -> None:
         self._conn = conn
         self._left = length  # None: no length, read until the client stops
         self._continue = expect_continue
+        self.failure: str | None = None  # why the body could not be read, once it failed
 
     def _more(self) -> bool:
         if self._continue:
@@ -69,7 +70,11 @@ class RequestBody:
         try:
             return self._conn.receive()
         except TimeoutError:
-            raise ClientDisconnected("the client stopped sending the request body") from None
+            raise self._fail("the client stopped sending the request body") from None
+
+    def _fail(self, reason: str) -> ClientDisconnected:
+        self.failure = reason
+        return ClientDisconnected(reason)
 
     def _window(self, size: int | None) -> int:
         """How many bytes a read of ``size`` may return (-1: no bound)."""
@@ -92,7 +97,7 @@ class RequestBody:
         while window < 0 or len(buffer) < window:
             if not self._more():
                 if self._left is not None:
-                    raise ClientDisconnected("the request body ended early")
+                    raise self._fail("the client closed the connection before the end of the body")
                 break
         return self._take(len(buffer) if window < 0 else window)
 
@@ -109,7 +114,7 @@ class RequestBody:
             searched = len(buffer)
             if not self._more():
                 if self._left is not None:
-                    raise ClientDisconnected("the request body ended early")
+                    raise self._fail("the client closed the connection before the end of the body")
                 return self._take(len(buffer))
 
     def readlines(self, hint: int = -1) -> list[bytes]:

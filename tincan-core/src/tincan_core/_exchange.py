@@ -171,9 +171,13 @@ class Exchange:
             result = server.application(self.environ(), self.start_response)
         except Exception:
             self._failed()
+            self._log()
             return False
         try:
-            if type(result) is list and self.status is not None:
+            if self.body.failure is not None:
+                # Whatever the app made of it (likely a 500), the fault is the client's.
+                self._incomplete_body()
+            elif type(result) is list and self.status is not None:
                 self._send_whole(result)
             else:
                 for chunk in result:
@@ -324,23 +328,37 @@ class Exchange:
 
     def _failed(self) -> None:
         """An exception in the app: a 500 if nothing was sent yet, else cut the response."""
+        if self.body.failure is not None:
+            self._incomplete_body()  # the app only passed on what reading the body raised
+            return
         self.server.error_logger.error(
             "error in the WSGI application serving %s",
             log_escape(self.head.request_line),
             exc_info=True,
         )
+        self._plain("500 Internal Server Error", _ERROR_BODY)
+
+    def _incomplete_body(self) -> None:
+        """The client stopped sending the body or left: its fault, logged without a traceback."""
+        self.server.error_logger.info(
+            "%s: %s", log_escape(self.head.request_line), self.body.failure
+        )
+        self._plain("408 Request Timeout", f"408 Request Timeout: {self.body.failure}\n".encode())
+
+    def _plain(self, status: str, body: bytes) -> None:
+        """Answer ``status`` with a text ``body`` if nothing was sent yet; close either way."""
         self.close = True
         if self.headers_sent:
             return
-        self.code = 500
+        self.code = int(status[:3])
         self.headers_sent = True
         head = (
-            "HTTP/1.1 500 Internal Server Error\r\n"
-            "Content-Type: text/plain; charset=utf-8\r\n"
-            f"Content-Length: {len(_ERROR_BODY)}\r\nDate: {http_date()}\r\n"
+            f"HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\nDate: {http_date()}\r\n"
             "Server: tincan\r\nConnection: close\r\n\r\n"
         ).encode("ascii")
-        body = b"" if self.head.method == "HEAD" else _ERROR_BODY
+        if self.head.method == "HEAD":
+            body = b""
         self.sent = len(body)
         with contextlib.suppress(_ClientGone):
             self._sendall(head + body)
