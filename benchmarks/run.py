@@ -2,7 +2,7 @@
 
     ./dev bench                      every figure (several minutes)
     ./dev bench --quick              fewer rounds, a 100-page tree: a smoke test
-    ./dev bench --only page,static   some figures only (page small static launch http)
+    ./dev bench --only page,static   some figures only (page small static launch http harness)
     ./dev bench --json               machine-readable output
 
 Figures and references are described in benchmarks/README.md. Nothing here
@@ -31,12 +31,13 @@ from _apps import (
     reference_app,
     write_webapp,
 )
+from _harness import harness_figure
 from _http import http_figure
 from _launching import ChildFailed, launch_figures
 from _report import Figure, format_json, format_table, ratio_figure
 from _timing import CLOCKS, call, compare, make_environ
 
-GROUPS = ("page", "small", "static", "launch", "http")
+GROUPS = ("page", "small", "static", "launch", "http", "harness")
 
 # name: (label, path, query, target ratio)
 _IN_PROCESS = {
@@ -59,6 +60,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "launch_rounds": args.launch_rounds or 1,
         "compiled_launches": 2 if quick else 3,
         "http_requests": args.http_requests or (200 if quick else 1000),
+        "harness_pages": args.harness_pages or 65,
+        "harness_sessions": 2 if quick else 5,
         "clock": args.clock,
     }
 
@@ -162,6 +165,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="cold launches, each followed by compile + launches (default 1)")
     parser.add_argument("--http-requests", type=int, metavar="N",
                         help="requests per round over HTTP (default 1000, quick 200)")
+    parser.add_argument("--harness-pages", type=int, metavar="N",
+                        help="pages of the app whose first test the harness figure times "
+                        "(default 65)")
     return parser
 
 
@@ -172,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         groups = _parse_only(args.only)
     except argparse.ArgumentTypeError as exc:
         parser.error(str(exc))
-    for option in ("rounds", "pages", "launch_rounds", "http_requests"):
+    for option in ("rounds", "pages", "launch_rounds", "http_requests", "harness_pages"):
         if getattr(args, option) is not None and getattr(args, option) < 1:
             parser.error(f"--{option.replace('_', '-')} must be at least 1")
     if args.batch_seconds is not None and args.batch_seconds <= 0:
@@ -198,6 +204,13 @@ def main(argv: list[str] | None = None) -> int:
                 figures.append(http_figure(
                     webapp, f"{ORDERS_PATH}?{ORDERS_QUERY}",
                     settings["rounds"], settings["http_requests"], settings["clock"],
+                ))
+            if "harness" in groups:
+                _progress(f"measuring harness: first test of a {settings['harness_pages']}-page "
+                          "app, fresh pytest sessions")
+                figures.append(harness_figure(
+                    workdir, settings["harness_pages"], settings["harness_sessions"],
+                    settings["clock"],
                 ))
     except (BenchmarkError, ChildFailed, RuntimeError, OSError) as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)

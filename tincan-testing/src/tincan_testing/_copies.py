@@ -22,7 +22,6 @@ import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tincan_core import CACHE_DIRNAME
 
@@ -177,10 +176,6 @@ def _forget_bytecode(root: Path, relpath: str) -> None:
 _MANIFEST_FORMAT = "tincan-testing-copy-1"
 
 
-def _as_tuple(value: Any) -> Any:
-    return tuple(_as_tuple(v) for v in value) if isinstance(value, list) else value
-
-
 class SessionCopy:
     """One copy of ``source`` at ``root``, reset to the source (plus files) before each use.
 
@@ -205,8 +200,9 @@ class SessionCopy:
             data = json.loads(manifest.read_text(encoding="utf-8"))
             if data.get("format") != _MANIFEST_FORMAT or data.get("source") != str(self.source):
                 return {}
+            # JSON gives lists back for the tuples (of strings and numbers) saved
             return {
-                relpath: (_as_tuple(origin), _as_tuple(key))
+                relpath: (tuple(origin), tuple(key))
                 for relpath, (origin, key) in data["written"].items()
             }
         except (OSError, ValueError, TypeError, KeyError, AttributeError):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import logging
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar, overload
@@ -20,7 +23,7 @@ from ._isolation import LibShadow
 from ._paths import url_path
 from ._trace import PageVisit, TracingApp, TracingTransport, record_visit
 
-__all__ = ["LiveServer", "Webapp", "WebappFiles", "write_webapp"]
+__all__ = ["LiveServer", "Webapp", "WebappFiles", "no_collection", "write_webapp"]
 
 TEST_BASE_URL = "http://testserver"
 
@@ -58,6 +61,21 @@ class _WebappLog(logging.Handler):
             passed.exc_info, passed.exc_text = None, None
             passed.msg += " (raised in the test)"
         self.passed_to.handle(passed)
+
+
+@contextlib.contextmanager
+def no_collection() -> Iterator[None]:
+    """No garbage collection meanwhile. Laying out and launching a webapp makes many
+    objects that live on (compiled programs, classes, the copy's manifest); a full
+    collection meanwhile would walk the test session's whole heap, which costs more
+    than the launch itself. The collector runs again afterwards as usual."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 _formatter = logging.Formatter("%(levelname)s %(message)s")
@@ -221,9 +239,11 @@ class Webapp:
         path_before = set(sys.path)
         previous = set_page_observer(record_visit)
         try:
-            self.app, self.errors = launch(
-                root, urlroot, multithread, logger=self._logger, encoding=encoding, static=static
-            )
+            with no_collection():
+                self.app, self.errors = launch(
+                    root, urlroot, multithread, logger=self._logger, encoding=encoding,
+                    static=static,
+                )
         finally:
             set_page_observer(previous)
         self._added_paths = [p for p in sys.path if p not in path_before]

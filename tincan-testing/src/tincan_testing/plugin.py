@@ -19,7 +19,7 @@ import pytest
 from ._cachedir import CopySlots
 from ._copies import CopyPool, SessionCopy, WebappFiles
 from ._failures import ServerFailure, origin
-from ._webapp import LiveServer, Webapp, write_webapp
+from ._webapp import LiveServer, Webapp, no_collection, write_webapp
 
 __all__ = [
     "WebappFactory",
@@ -192,7 +192,12 @@ def tincan_webapp(
             write_webapp(root, files, encoding=encoding)
         else:
             source = Path(copy_from).resolve()
-            copy = _tincan_copies.acquire(source, files, encoding=encoding)
+            try:
+                with no_collection():
+                    copy = _tincan_copies.acquire(source, files, encoding=encoding)
+            except FileNotFoundError as exc:
+                pytest.fail(f"TinCan webapp: {exc} (a marker's webapp is relative to the "
+                            "test file)", pytrace=False)
             held.append(copy)
             root = copy.root
         webapp = _launch(root, source, encoding=encoding, shown_log_level=shown, **options)
