@@ -7,8 +7,10 @@ Items 16-18 are about our side: 16 compares with the original's rendering of the
 same body without a header line and with plain Chameleon (the original had the
 XML-mode bug too), 17 and 18 are end-to-end checks of ``tincan compile``.
 
-An item that is not fixed yet is marked ``xfail(strict=True)``: when its fix lands,
-the test passes, strict xfail turns that into a failure, and the mark must go.
+A difference that is not fixed (or not decided) yet is marked
+``xfail(strict=True, raises=AssertionError)``: a failure of the machinery is never
+taken for it, and when the fix lands strict xfail turns the pass into a failure, so
+the mark must go.
 """
 
 from __future__ import annotations
@@ -32,11 +34,6 @@ from tests._original import Request, Sides, Webapps, launch_both, session_sides,
 pytestmark = pytest.mark.slow
 
 Launch = Callable[..., Webapps]
-
-
-def not_fixed(item: int) -> pytest.MarkDecorator:
-    """Expected to fail on a difference (an assertion), never on the machinery."""
-    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"issue 8 item {item}")
 
 
 @pytest.fixture(scope="session")
