@@ -32,7 +32,7 @@ from ._launch import ENCODING, launch
 from ._pages import BasePage, ErrorPage, Page
 from ._paths import resolve_url_path, resolve_webapp_path
 from ._protocols import ErrorResponse, FileUpload, FormsDict, Request, Response, ResponseHeaders
-from ._responses import abort, redirect
+from ._responses import HTTPError, HTTPResponse, abort, redirect
 from ._scan import Inventory, WebappFile, scan_tree
 from ._server import ThreadedWSGIServer, make_server, serve_in_thread
 from ._stats import LaunchStats
@@ -55,6 +55,8 @@ __all__ = [
     "FileKind",
     "FileUpload",
     "FormsDict",
+    "HTTPError",
+    "HTTPResponse",
     "Inventory",
     "LaunchStats",
     "LoadSpec",

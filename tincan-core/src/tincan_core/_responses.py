@@ -11,11 +11,29 @@ They are Bottle's own functions (same arguments, same responses), declared
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import bottle
 
-__all__ = ["abort", "redirect"]
+from ._protocols import ErrorResponse, Response
+
+__all__ = ["HTTPError", "HTTPResponse", "abort", "redirect"]
+
+if TYPE_CHECKING:
+
+    class HTTPResponse(Exception, Response):
+        """``bottle.HTTPResponse``: what ``redirect()`` raises, and what a page may raise
+        or return to answer with a response of its own."""
+
+        body: Any
+
+    class HTTPError(HTTPResponse, ErrorResponse):
+        """``bottle.HTTPError``: what ``abort()`` raises; the webapp's error page answers it."""
+
+else:
+    # Bottle's own classes; the declarations above only tell a type checker what they hold.
+    HTTPResponse = bottle.HTTPResponse
+    HTTPError = bottle.HTTPError
 
 
 def abort(code: int = 500, text: str = "Unknown Error.") -> NoReturn:

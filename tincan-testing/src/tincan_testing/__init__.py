@@ -6,6 +6,8 @@ whenever this package is installed. Strategies live in
 :mod:`tincan_testing.strategies`, ready-made checks in :mod:`tincan_testing.checks`.
 """
 
+from tincan_core import HTTPError, HTTPResponse
+
 from ._assertions import assert_contains, assert_redirects
 from ._failures import ServerError
 from ._forms import Form, find_form, forms
@@ -18,6 +20,8 @@ __version__ = "0.2.0"
 
 __all__ = [
     "Form",
+    "HTTPError",
+    "HTTPResponse",
     "LiveServer",
     "PageVisit",
     "ServerError",
