@@ -58,6 +58,7 @@ def test_the_thank_you_page_cannot_be_told_from_a_missing_one(
     assert_hidden_like_missing(tincan_client, "/thanks.pspx", "/no-such-page.pspx")
 
 
+@pytest.mark.tincan(raise_server_exceptions=False)  # the 500 page, not the exception
 def test_a_failing_page_gets_the_500_page_and_its_error_is_logged(
     tincan_client: httpx.Client, tincan_app: Webapp
 ) -> None:
