@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import errno
 import io
 import os
 from collections.abc import Callable, Iterator
@@ -198,10 +199,19 @@ def test_head(webapp: Any) -> None:
     assert head.content == b""
     for name in ("content-type", "content-length", "etag", "last-modified"):
         assert head.headers[name] == get.headers[name]
-    ranged = webapp.request("HEAD", "/data.bin", headers={"Range": "bytes=0-9"})
-    assert ranged.status_code == 206
-    assert ranged.content == b""
-    assert ranged.headers["content-length"] == "10"
+
+
+@pytest.mark.parametrize("path", ["/data.bin", "/notes.txt"])
+def test_head_with_a_range_answers_as_a_plain_get(webapp: Any, path: str) -> None:
+    # Ranges are defined for GET only (RFC 9110 §14.2): HEAD ignores the header.
+    get = webapp.get(path)
+    for range_header in ("bytes=0-9", "bytes=-1", "bytes=5000-"):
+        head = webapp.request("HEAD", path, headers={"Range": range_header})
+        assert head.status_code == 200, range_header
+        assert head.content == b""
+        assert "content-range" not in head.headers
+        for name in ("content-type", "content-length", "etag", "last-modified", "accept-ranges"):
+            assert head.headers[name] == get.headers[name], name
 
 
 def test_only_get_and_head(webapp: Any) -> None:
@@ -430,3 +440,268 @@ def big_webapp(
     assert errors == 0
     with make_client(app) as client:
         yield client
+
+
+# -- compressed files --------------------------------------------------------------------
+COMPRESSED = {
+    "style.css.gz": "application/gzip",
+    "bundle.js.gz": "application/gzip",
+    "archive.tar.gz": "application/gzip",
+    "archive.tgz": "application/gzip",
+    "UPPER.GZ": "application/gzip",
+    "plain.gz": "application/gzip",
+    "drawing.svgz": "application/gzip",
+    "style.css.br": "application/octet-stream",
+    "page.html.br": "application/octet-stream",
+    "data.json.bz2": "application/octet-stream",
+    "archive.tar.xz": "application/octet-stream",
+    "notes.txt.zst": "application/octet-stream",
+    "old.tar.Z": "application/octet-stream",
+}
+
+
+def test_compressed_files_have_the_compressed_type(launch_webapp: Callable[..., Any]) -> None:
+    # Sent as they are, without Content-Encoding: the inner type ("text/css" for
+    # style.css.gz) would make a browser show compressed bytes as CSS.
+    webapp = launch_webapp({name: b"\x1f\x8b\x08compressed" for name in COMPRESSED}, static=True)
+    for name, content_type in COMPRESSED.items():
+        for method in ("GET", "HEAD"):
+            response = webapp.request(method, f"/{name}")
+            assert response.status_code == 200, name
+            assert response.headers["content-type"] == content_type, (method, name)
+            assert "content-encoding" not in response.headers, name
+    # The content is the file's, untouched.
+    assert webapp.get("/style.css.gz").content == b"\x1f\x8b\x08compressed"
+
+
+# -- preconditions (RFC 9110 §13) --------------------------------------------------------
+def _validators(webapp: Any, path: str = "/data.bin") -> tuple[str, int]:
+    response = webapp.get(path)
+    mtime = email.utils.parsedate_to_datetime(response.headers["last-modified"]).timestamp()
+    return response.headers["etag"], int(mtime)
+
+
+def _date(seconds: int) -> str:
+    return email.utils.formatdate(seconds, usegmt=True)
+
+
+def test_if_match(webapp: Any) -> None:
+    etag, _ = _validators(webapp)
+    for header in (etag, "*", f'"other", {etag}', f' "a" ,, {etag} '):
+        response = webapp.get("/data.bin", headers={"If-Match": header})
+        assert response.status_code == 200, header
+        assert response.content == DATA
+    # A weak tag never matches strongly; a value that is no entity-tag list cannot hold.
+    for header in ('"other"', f"W/{etag}", "garbage", f"{etag}x", '""'):
+        response = webapp.get("/data.bin", headers={"If-Match": header})
+        assert response.status_code == 412, header
+        assert DATA not in response.content
+        assert "etag" not in response.headers
+    assert webapp.request("HEAD", "/data.bin", headers={"If-Match": '"x"'}).status_code == 412
+    # Small files take a fast path: the precondition holds there too.
+    assert webapp.get("/notes.txt", headers={"If-Match": '"x"'}).status_code == 412
+
+
+def test_if_unmodified_since(webapp: Any) -> None:
+    _, mtime = _validators(webapp)
+    for seconds in (mtime, mtime + 3600):
+        response = webapp.get("/data.bin", headers={"If-Unmodified-Since": _date(seconds)})
+        assert response.status_code == 200
+        assert response.content == DATA
+    response = webapp.get("/data.bin", headers={"If-Unmodified-Since": _date(mtime - 1)})
+    assert response.status_code == 412
+    # An invalid date is ignored (§13.1.4).
+    for garbage in ("garbage", "Sat, 01 Jan 10000 00:00:00 GMT", ""):
+        response = webapp.get("/data.bin", headers={"If-Unmodified-Since": garbage})
+        assert response.status_code == 200, garbage
+
+
+def test_precondition_precedence(webapp: Any) -> None:
+    etag, mtime = _validators(webapp)
+    earlier, later = _date(mtime - 3600), _date(mtime + 3600)
+    cases: list[tuple[dict[str, str], int]] = [
+        # If-Match decides; If-Unmodified-Since is then ignored (§13.1.4).
+        ({"If-Match": etag, "If-Unmodified-Since": earlier}, 200),
+        ({"If-Match": '"x"', "If-Unmodified-Since": later}, 412),
+        # A failed If-Match/If-Unmodified-Since is 412 before If-None-Match is looked at.
+        ({"If-Match": '"x"', "If-None-Match": etag}, 412),
+        ({"If-Unmodified-Since": earlier, "If-Modified-Since": later}, 412),
+        ({"If-Unmodified-Since": earlier, "Range": "bytes=0-1"}, 412),
+        # Then If-None-Match, which makes If-Modified-Since ignored.
+        ({"If-Match": etag, "If-None-Match": etag}, 304),
+        ({"If-Unmodified-Since": later, "If-Modified-Since": later}, 304),
+        ({"If-None-Match": '"x"', "If-Modified-Since": later}, 200),
+        # A 304 wins over a range.
+        ({"If-None-Match": etag, "Range": "bytes=0-1"}, 304),
+        ({"If-Match": etag, "Range": "bytes=0-1"}, 206),
+    ]
+    for headers, status in cases:
+        response = webapp.get("/data.bin", headers=headers)
+        assert response.status_code == status, headers
+
+
+def test_412_goes_through_error_pages(launch_webapp: Callable[..., Any]) -> None:
+    webapp = launch_webapp(
+        {"a.txt": "a", "412.pspx": "#errors 412\n<p>${error.status_code}: ${error.body}</p>"},
+        static=True,
+    )
+    response = webapp.get("/a.txt", headers={"If-Match": '"stale"'})
+    assert response.status_code == 412
+    assert response.text == "<p>412: No further details available.</p>"
+
+
+# -- Cache-Control -----------------------------------------------------------------------
+def test_no_cache_control_by_default(webapp: Any) -> None:
+    assert "cache-control" not in webapp.get("/notes.txt").headers
+    assert "cache-control" not in webapp.get("/data.bin", headers={"Range": "bytes=0-1"}).headers
+
+
+def test_cache_control_is_configurable(launch_webapp: Callable[..., Any]) -> None:
+    value = "public, max-age=3600"
+    webapp = launch_webapp({**FILES, "big.bin": BIG}, static=True, static_cache_control=value)
+    plain = webapp.get("/notes.txt")
+    assert plain.headers["cache-control"] == value
+    etag = plain.headers["etag"]
+    responses = {
+        "fast path": plain,
+        "large": webapp.get("/big.bin"),
+        "range": webapp.get("/data.bin", headers={"Range": "bytes=0-1"}),
+        "head": webapp.request("HEAD", "/data.bin"),
+        "304": webapp.get("/notes.txt", headers={"If-None-Match": etag}),
+        "index": webapp.get("/dir/deep/file.txt"),
+    }
+    for what, response in responses.items():
+        assert response.status_code in (200, 206, 304), what
+        assert response.headers["cache-control"] == value, what
+    assert responses["304"].status_code == 304
+    # Pages are not static files: their caching is theirs.
+    assert "cache-control" not in webapp.get("/never-existed.txt").headers
+
+
+def test_cache_control_from_the_settings_file(launch_webapp: Callable[..., Any]) -> None:
+    webapp = launch_webapp(
+        {
+            "a.css": "x",
+            "p.pspx": "<p>page</p>",
+            "WEB-INF/tincan.toml": 'static_cache_control = "no-cache"\n',
+        },
+        static=True,
+    )
+    assert webapp.errors == 0
+    assert webapp.get("/a.css").headers["cache-control"] == "no-cache"
+    assert "cache-control" not in webapp.get("/p.pspx").headers
+    # A launch keyword overrides the file.
+    webapp = launch_webapp(
+        {"a.css": "x", "WEB-INF/tincan.toml": 'static_cache_control = "no-cache"\n'},
+        static=True,
+        static_cache_control="max-age=60",
+    )
+    assert webapp.get("/a.css").headers["cache-control"] == "max-age=60"
+
+
+# -- errors tell nothing of the file system ----------------------------------------------
+ERROR_PAGES = {
+    f"{code}.pspx": f"#errors {code}\n<p>{code} [${{error.body}}] [${{error.exception}}]</p>"
+    for code in (403, 404, 500)
+}
+
+
+def _shows_no_details(response: Any, code: int, root: Path) -> None:
+    assert response.status_code == code
+    assert response.text == f"<p>{code} [No further details available.] []</p>"
+    assert str(root) not in response.text
+
+
+def test_vanished_file_error_body(launch_webapp: Callable[..., Any]) -> None:
+    webapp = launch_webapp({"a.txt": "a", "d/b.bin": BIG, **ERROR_PAGES}, static=True)
+    (webapp.root / "a.txt").unlink()
+    _shows_no_details(webapp.get("/a.txt"), 404, webapp.root)
+    # A file where its directory was.
+    (webapp.root / "d" / "b.bin").unlink()
+    (webapp.root / "d").rmdir()
+    (webapp.root / "d").write_text("now a file")
+    _shows_no_details(webapp.get("/d/b.bin"), 404, webapp.root)
+    assert webapp.log.errors() == []
+
+
+def test_fifo_where_the_file_was_is_never_opened(launch_webapp: Callable[..., Any]) -> None:
+    # Opening a FIFO blocks until a writer comes: the request would hang.
+    webapp = launch_webapp({"a.txt": "a", **ERROR_PAGES}, static=True)
+    (webapp.root / "a.txt").unlink()
+    os.mkfifo(webapp.root / "a.txt")
+    _shows_no_details(webapp.get("/a.txt"), 500, webapp.root)
+    assert webapp.log.errors() == [
+        f"{webapp.root / 'a.txt'}: cannot serve: not a regular file any more"
+    ]
+
+
+def test_forbidden_file_error_body(
+    launch_webapp: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tincan_core._static as static_module
+
+    webapp = launch_webapp({"a.txt": "a", "b.bin": BIG, **ERROR_PAGES}, static=True)
+    forbidden = {str(webapp.root / "a.txt"), str(webapp.root / "b.bin")}
+    real_os_open = os.open
+
+    def os_open(path: str, *args: Any, **kwargs: Any) -> int:
+        if path in forbidden:
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real_os_open(path, *args, **kwargs)
+
+    def builtin_open(path: str, mode: str) -> Any:
+        if path in forbidden:
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return open(path, mode)
+
+    # As root, chmod 0 forbids nothing: the denial comes from the calls themselves.
+    monkeypatch.setattr(os, "open", os_open)
+    monkeypatch.setattr(static_module, "open", builtin_open, raising=False)
+    _shows_no_details(webapp.get("/a.txt"), 403, webapp.root)
+    _shows_no_details(webapp.get("/b.bin"), 403, webapp.root)
+    _shows_no_details(webapp.get("/a.txt", headers={"Range": "bytes=0-0"}), 403, webapp.root)
+    assert webapp.log.errors() == []
+
+
+class _FailingFile:
+    """What ``open()`` gives for a file whose disk fails: every read is EIO."""
+
+    def __init__(self, path: str, mode: str) -> None:
+        self.path = path
+
+    def __enter__(self) -> _FailingFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def seek(self, offset: int) -> None:
+        pass
+
+    def read(self, size: int = -1) -> bytes:
+        raise OSError(errno.EIO, "Input/output error", self.path)
+
+
+@pytest.mark.parametrize("headers", [{}, {"Range": "bytes=0-0"}])
+def test_unreadable_file_is_a_logged_500_without_details(
+    launch_webapp: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, headers: dict[str, str]
+) -> None:
+    import tincan_core._static as static_module
+
+    webapp = launch_webapp({"a.txt": "a", **ERROR_PAGES}, static=True)
+    path = str(webapp.root / "a.txt")
+    inode = os.stat(path).st_ino
+    real_read = os.read
+
+    def read(fd: int, size: int) -> bytes:
+        if os.fstat(fd).st_ino == inode:
+            raise OSError(errno.EIO, "Input/output error", path)
+        return real_read(fd, size)
+
+    monkeypatch.setattr(os, "read", read)
+    monkeypatch.setattr(static_module, "open", _FailingFile, raising=False)
+    _shows_no_details(webapp.get("/a.txt", headers=headers), 500, webapp.root)
+    assert any("a.txt: cannot serve:" in message for message in webapp.log.errors())

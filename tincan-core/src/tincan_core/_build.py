@@ -250,8 +250,11 @@ class Builder(PageSources):
             self.add_route(path, page.methods, callback, RouteInfo(
                 path, "page", relpath, page.methods, **self.describe(page)))
         statics = inventory.of_kind(FileKind.STATIC) if self.static else []
+        cache_control = self.app.settings.static_cache_control
         for f in statics:
-            handler = StaticFile(f.path, content_type_for(f.relpath, self.encoding), self.log)
+            handler = StaticFile(
+                f.path, content_type_for(f.relpath, self.encoding), self.log, cache_control
+            )
             path = route_for(self.prefix, f.relpath)
             self.add_route(path, ("GET",), handler, RouteInfo(path, "static", f.relpath, ("GET",)))
         self.add_indexes(routable, {f.relpath: f for f in statics})

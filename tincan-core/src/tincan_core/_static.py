@@ -1,7 +1,9 @@
 """Serving one static file: content type, validators, conditional and range requests.
 
-Everything that can be decided at launch (content type, the file's real path) is;
-a request costs one ``stat``, and for small files one read.
+Everything that can be decided at launch (content type, the file's real path,
+``Cache-Control``) is; a request costs one ``stat``, and for small files one read.
+Errors say nothing of the file system: the body an error page sees is
+:data:`~tincan_core._app.NO_DETAILS`, the path goes to the log only.
 """
 
 from __future__ import annotations
@@ -9,11 +11,16 @@ from __future__ import annotations
 import email.utils
 import mimetypes
 import os
+import posixpath
 import re
+import stat
 from collections.abc import Iterator
 from typing import IO
 
 import bottle
+
+from ._app import NO_DETAILS
+from ._conditional import PROCEED, evaluate
 
 __all__ = ["StaticFile", "content_type_for"]
 
@@ -21,12 +28,42 @@ __all__ = ["StaticFile", "content_type_for"]
 _SMALL_FILE = 256 * 1024
 _CHUNK = 64 * 1024
 _BYTE_RANGE = re.compile(r"([0-9]*)-([0-9]*)")
+# A request with none of these (and GET) takes the fast path.
+_CONDITIONAL = frozenset(
+    {
+        "HTTP_IF_MATCH",
+        "HTTP_IF_NONE_MATCH",
+        "HTTP_IF_MODIFIED_SINCE",
+        "HTTP_IF_UNMODIFIED_SINCE",
+        "HTTP_RANGE",
+    }
+)
+
+_OCTETS = "application/octet-stream"
+_GZIP = "application/gzip"
+# A compressed file is sent as it is, without Content-Encoding: its type is the
+# compressed format's, never the inner file's (a browser would show "x.css.gz" as
+# garbled CSS). Fixed here because mimetypes varies with the system's mime.types.
+_COMPRESSED = {
+    ".gz": _GZIP,
+    ".tgz": _GZIP,
+    ".br": _OCTETS,
+    ".bz2": _OCTETS,
+    ".xz": _OCTETS,
+    ".zst": _OCTETS,
+}
 
 
 def content_type_for(name: str, encoding: str) -> str:
-    mimetype, _ = mimetypes.guess_type(name, strict=False)
+    """The ``Content-Type`` of a static file named ``name``; text types get ``encoding``."""
+    compressed = _COMPRESSED.get(posixpath.splitext(name)[1].lower())
+    if compressed is not None:
+        return compressed
+    mimetype, coding = mimetypes.guess_type(name, strict=False)
+    if coding is not None:  # another compression mimetypes knows (".svgz", ".Z", ".tbz2")
+        return _GZIP if coding == "gzip" else _OCTETS
     if mimetype is None:
-        return "application/octet-stream"
+        return _OCTETS
     if mimetype.startswith("text/"):
         return f"{mimetype}; charset={encoding}"
     return mimetype
@@ -74,12 +111,19 @@ def _stream(f: IO[bytes], remaining: int) -> Iterator[bytes]:
 class StaticFile:
     """The callback of one static route."""
 
-    __slots__ = ("_validators", "content_type", "logger", "path")
+    __slots__ = ("_validators", "cache_control", "content_type", "logger", "path")
 
-    def __init__(self, path: str, content_type: str, logger: object = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        content_type: str,
+        logger: object = None,
+        cache_control: str | None = None,
+    ) -> None:
         self.path = path
         self.content_type = content_type
         self.logger = logger
+        self.cache_control = cache_control or None
         # (st_mtime_ns, size, ETag, Last-Modified, mtime in seconds) of the last stat,
         # one tuple so that concurrent requests never see a torn update.
         self._validators: tuple[int, int, str, str, int] = (-1, -1, "", "", -1)
@@ -89,41 +133,51 @@ class StaticFile:
             st = os.stat(self.path)
         except OSError as exc:
             raise self._http_error(exc) from None
+        if not stat.S_ISREG(st.st_mode):
+            # A directory or a FIFO where the file was: a broken deployment, logged, and
+            # never opened (opening a FIFO would hang the worker).
+            self._log("not a regular file any more")
+            raise bottle.HTTPError(500, NO_DETAILS)
         size = st.st_size
         validators = self._validators
         if validators[0] != st.st_mtime_ns or validators[1] != size:
             mtime = int(st.st_mtime)
             validators = self._validators = (
-                st.st_mtime_ns, size, f'"{st.st_mtime_ns:x}-{size:x}"',
-                email.utils.formatdate(mtime, usegmt=True), mtime,
+                st.st_mtime_ns,
+                size,
+                f'"{st.st_mtime_ns:x}-{size:x}"',
+                email.utils.formatdate(mtime, usegmt=True),
+                mtime,
             )
         etag, last_modified, mtime = validators[2], validators[3], validators[4]
         environ = bottle.request.environ
-        if (
-            0 < size <= _SMALL_FILE
-            and environ["REQUEST_METHOD"] != "HEAD"
-            and environ.get("HTTP_IF_NONE_MATCH") is None
-            and not environ.get("HTTP_IF_MODIFIED_SINCE")
-            and not environ.get("HTTP_RANGE")
-        ):
+        method = environ["REQUEST_METHOD"]
+        if 0 < size <= _SMALL_FILE and method == "GET" and environ.keys().isdisjoint(_CONDITIONAL):
             return self._send_whole(size, etag, last_modified)
+        outcome = evaluate(environ, etag, mtime)
+        if outcome == 412:
+            raise bottle.HTTPError(412, NO_DETAILS)
         headers = {
             "Content-Type": self.content_type,
             "Last-Modified": last_modified,
             "ETag": etag,
             "Accept-Ranges": "bytes",
         }
-        if self._not_modified(environ, etag, mtime):
-            return bottle.HTTPResponse(status=304, **headers)
+        if self.cache_control is not None:
+            headers["Cache-Control"] = self.cache_control
+        if outcome != PROCEED:  # 304
+            return bottle.HTTPResponse(status=outcome, headers=headers)
         start, end = 0, size - 1
         status = 200
-        range_header = environ.get("HTTP_RANGE")
+        # Ranges are defined for GET only (RFC 9110 §14.2): a HEAD answers what a
+        # plain GET would, headers and all.
+        range_header = environ.get("HTTP_RANGE") if method == "GET" else None
         if range_header and _if_range_holds(environ.get("HTTP_IF_RANGE"), etag, last_modified):
             parsed = _parse_range(range_header, size)
             if parsed is False:
                 # Only range headers: the error page's body is not the file's type.
                 raise bottle.HTTPError(
-                    416, Content_Range=f"bytes */{size}", Accept_Ranges="bytes"
+                    416, NO_DETAILS, Content_Range=f"bytes */{size}", Accept_Ranges="bytes"
                 )
             if isinstance(parsed, tuple):
                 start, end = parsed
@@ -131,17 +185,20 @@ class StaticFile:
                 headers["Content-Range"] = f"bytes {start}-{end}/{size}"
         length = end - start + 1
         headers["Content-Length"] = str(length)
-        if environ["REQUEST_METHOD"] == "HEAD" or length <= 0:
-            return bottle.HTTPResponse(b"", status=status, **headers)
+        if method == "HEAD" or length <= 0:
+            return bottle.HTTPResponse(b"", status=status, headers=headers)
         try:
             f = open(self.path, "rb")  # noqa: SIM115 - closed by _stream or below
         except OSError as exc:
             raise self._http_error(exc) from None
         if length <= _SMALL_FILE:
             with f:
-                if start:
-                    f.seek(start)
-                data = f.read(length)
+                try:
+                    if start:
+                        f.seek(start)
+                    data = f.read(length)
+                except OSError as exc:
+                    raise self._http_error(exc) from None
             # The file may have shrunk since the stat: never promise more than is sent.
             if len(data) < length:
                 headers["Content-Length"] = str(len(data))
@@ -151,23 +208,7 @@ class StaticFile:
         else:
             f.seek(start)
             body = _stream(f, length)
-        return bottle.HTTPResponse(body, status=status, **headers)
-
-    @staticmethod
-    def _not_modified(environ: dict[str, str], etag: str, mtime: int) -> bool:
-        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        if if_none_match is not None:
-            tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
-            return "*" in tags or etag in tags
-        since = environ.get("HTTP_IF_MODIFIED_SINCE")
-        if since:
-            parsed = email.utils.parsedate_tz(since.split(";")[0].strip())
-            if parsed is not None:
-                try:
-                    return email.utils.mktime_tz(parsed) >= mtime
-                except (ValueError, OverflowError):
-                    pass  # a date no calendar holds (year 10000): ignored, as invalid ones are
-        return False
+        return bottle.HTTPResponse(body, status=status, headers=headers)
 
     def _send_whole(self, size: int, etag: str, last_modified: str) -> bytes:
         """The common case, a plain GET of a small file, at the least cost.
@@ -188,38 +229,40 @@ class StaticFile:
                     break
                 data += more
         except OSError as exc:  # e.g. replaced by a directory since the stat
-            self._log(exc)
-            raise bottle.HTTPError(500) from None
+            raise self._http_error(exc) from None
         finally:
             os.close(fd)
         response = bottle.response
         response.status = 200
         # Header names as Bottle normalises them (str.title(): "Etag"), one list each.
-        response._headers = {
+        headers = response._headers = {
             "Content-Type": [self.content_type],
             "Last-Modified": [last_modified],
             "Etag": [etag],
             "Accept-Ranges": ["bytes"],
             "Content-Length": [str(len(data))],
         }
+        if self.cache_control is not None:
+            headers["Cache-Control"] = [self.cache_control]
         response._cookies = None
         response.body = data
         return data
 
     def _http_error(self, exc: OSError) -> bottle.HTTPError:
-        """The error for a file that cannot be stat'ed or opened: vanished 404,
-        permission denied 403, anything else logged and 500."""
-        if isinstance(exc, FileNotFoundError):
-            return bottle.HTTPError(404)
+        """The error for a file that cannot be stat'ed, opened or read: vanished 404,
+        permission denied 403, anything else logged and 500. None of them tells the
+        client more than the status."""
+        if isinstance(exc, FileNotFoundError | NotADirectoryError):
+            return bottle.HTTPError(404, NO_DETAILS)
         if isinstance(exc, PermissionError):
-            return bottle.HTTPError(403)
+            return bottle.HTTPError(403, NO_DETAILS)
         self._log(exc)
-        return bottle.HTTPError(500)
+        return bottle.HTTPError(500, NO_DETAILS)
 
-    def _log(self, exc: OSError) -> None:
+    def _log(self, problem: OSError | str) -> None:
         logger = self.logger
         if logger is not None:
-            logger.error("%s: cannot serve: %s", self.path, exc)  # type: ignore[attr-defined]
+            logger.error("%s: cannot serve: %s", self.path, problem)  # type: ignore[attr-defined]
 
 
 def _if_range_holds(if_range: str | None, etag: str, last_modified: str) -> bool:
