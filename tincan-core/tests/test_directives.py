@@ -270,7 +270,8 @@ def test_code_behind_sets_status_headers_and_cookies(launch_webapp: Launch) -> N
         ("raise bottle.HTTPResponse('raised', status=200)", 200, "raised"),
         ("bottle.redirect('/elsewhere', 302)", 302, ""),
         ("bottle.abort(403, 'no')", 403, None),
-        ("return 'ignored'", 200, "<p>page</p>"),
+        ("return None", 200, "<p>page</p>"),
+        ("return 'the body'", 200, "the body"),  # 0.2: a returned str is the body
     ],
 )
 def test_http_responses_from_code_behind(

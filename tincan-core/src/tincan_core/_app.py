@@ -13,6 +13,7 @@ import bottle
 from ._errors import TinCanError
 from ._paths import resolve_url_path
 from ._policy import SAFE_METHODS, RequestPolicy
+from ._session import SessionConfig
 from ._settings import Settings
 
 __all__ = [
@@ -163,6 +164,7 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
         self,
         logger: logging.Logger | None = None,
         settings: Settings | None = None,
+        sessions: SessionConfig | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -172,6 +174,11 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
         self.route_info: list[RouteInfo] = []
         self.settings = settings if settings is not None else Settings()
         self.policy = self.router.policy = RequestPolicy(self.settings)
+        # Signed-cookie sessions; launch() gives them the webapp's keys.
+        self.sessions = sessions or SessionConfig(
+            None, self.settings.session_cookie_name, self.settings.session_max_age,
+            "this app has no session keys",
+        )  # fmt: skip
 
     def add_literal_route(
         self, path: str, methods: tuple[str, ...], callback: Callable[[], Any]

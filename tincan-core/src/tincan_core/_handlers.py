@@ -6,6 +6,7 @@ render function and the ``#load`` variables are bound when the route is built.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -13,7 +14,9 @@ from typing import Any
 import bottle
 
 from ._app import ERROR_PAGE_KEY, NO_DETAILS
+from ._errors import TinCanError
 from ._pages import BasePage, Page
+from ._session import SESSION_KEY, save_session
 
 __all__ = ["error_handler", "page_handler"]
 
@@ -39,7 +42,10 @@ def page_handler(
         # No code-behind: handle() does nothing and export() gives only the page.
         def serve_plain_page() -> Any:
             try:
-                return render(**{**loads, "page": Page(request, response)}).lstrip("\r\n")
+                body = render(**{**loads, "page": Page(request, response)}).lstrip("\r\n")
+                if SESSION_KEY in request.environ:  # the template read page.flashed()
+                    save_session(request.environ, response, name)
+                return body
             except http_response:
                 raise
             except _PAGE_FAILURES as exc:
@@ -49,22 +55,51 @@ def page_handler(
         return serve_plain_page
 
     def serve_page() -> Any:
+        environ = request.environ
         try:
             instance = page_class(request, response)
             result = instance.handle()
-            if isinstance(result, http_response):
-                return result
-            variables = instance.export()
-            if loads:
-                variables = {**loads, **variables}
-            return render(**variables).lstrip("\r\n")
-        except http_response:
+            if result is None:
+                variables = instance.export()
+                if loads:
+                    variables = {**loads, **variables}
+                body: Any = render(**variables).lstrip("\r\n")
+            else:
+                body = returned(result, response, name)
+            if SESSION_KEY in environ:
+                save_session(environ, response, name)
+            return body
+        except http_response as exc:
+            if SESSION_KEY in environ:
+                try:
+                    save_session(environ, exc, name)  # a redirect keeps the flash message
+                except _PAGE_FAILURES as failure:
+                    log.exception("%s: error serving %s", name, request.path)
+                    raise bottle.HTTPError(500, NO_DETAILS, failure) from None
             raise
         except _PAGE_FAILURES as exc:
             log.exception("%s: error serving %s", name, request.path)
             raise bottle.HTTPError(500, NO_DETAILS, exc) from None
 
     return serve_page
+
+
+def returned(result: Any, response: Any, name: str) -> Any:
+    """What ``handle()`` returned, as the response body (``None`` renders the template).
+
+    A ``dict`` or ``list`` is sent as JSON, ``str`` and ``bytes`` as they are, an
+    ``HTTPResponse`` as it is. Anything else is a mistake, never silently dropped.
+    """
+    if isinstance(result, bottle.HTTPResponse | str | bytes):
+        return result
+    if isinstance(result, dict | list):
+        response.content_type = "application/json"
+        return json.dumps(result, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    raise TinCanError(
+        f"handle() returned {type(result).__name__}: return None to render the template, "
+        "a dict or list for JSON, str or bytes for the body, or a Bottle HTTPResponse",
+        name,
+    )
 
 
 def error_handler(

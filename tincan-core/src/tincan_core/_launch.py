@@ -13,6 +13,7 @@ from ._app import TinCan
 from ._build import Builder
 from ._errors import TinCanError
 from ._paths import normalize_urlroot
+from ._session import session_config
 from ._settings import Settings, load_settings, merge_overrides
 
 __all__ = ["ENCODING", "launch"]
@@ -100,7 +101,12 @@ def launch(
 
     from_file, settings_errors = load_settings(root)
     effective = merge_overrides(from_file, settings)
-    app = TinCan(logger=log, settings=effective)
+    sessions, sessions_error = None, None
+    try:
+        sessions = session_config(effective, root)
+    except TinCanError as exc:
+        sessions_error = exc
+    app = TinCan(logger=log, settings=effective, sessions=sessions)
     app.config.update(
         {
             "tincan.fsroot": root,
@@ -111,7 +117,11 @@ def launch(
         }
     )
     builder = Builder(app, root, prefix, encoding, log, static=static)
+    # A bad setting keeps its default and a bad key file leaves sessions off (pages
+    # that use theirs answer 500); every page still launches.
     for settings_error in settings_errors:
-        builder.error(settings_error)  # the setting keeps its default; every page still launches
+        builder.error(settings_error)
+    if sessions_error is not None:
+        builder.error(sessions_error)
     errors = builder.build()
     return app, errors

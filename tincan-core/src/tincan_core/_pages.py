@@ -6,6 +6,7 @@ import inspect
 from typing import Any, ClassVar, overload
 
 from ._protocols import ErrorResponse, Request, Response
+from ._session import SESSION_KEY, Flash, Session
 
 __all__ = ["BasePage", "ErrorPage", "Page"]
 
@@ -27,11 +28,49 @@ def _class_export_names(cls: type[BasePage]) -> tuple[str, ...]:
         if name.startswith("_") or name in hidden:
             continue
         static = inspect.getattr_static(cls, name)
+        if isinstance(static, _SessionAttribute):
+            continue  # exported only when the page assigned it (see _SessionAttribute)
         if isinstance(static, property) or not callable(getattr(cls, name)):
             kept.append(name)
     names = tuple(kept)
     cls._tincan_export_names = (cls, names)
     return names
+
+
+class _SessionAttribute:
+    """``page.session``: the visitor's session, read on first use.
+
+    It is a dict of JSON values kept in a signed cookie, sent back only when it
+    changed; without a secret key using it raises
+    :class:`~tincan_core._session.SessionUnavailable` (a logged 500). It is no
+    template variable of its own (templates use ``page.session``), so pages
+    that do not use it never read a cookie. Code-behind written before sessions
+    existed may assign ``self.session`` itself: that plain attribute then wins
+    and is exported like any other.
+    """
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _SessionAttribute: ...
+    @overload
+    def __get__(self, instance: Page, owner: type | None = None) -> Session: ...
+
+    def __get__(self, instance: Page | None, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        own = instance.__dict__.get("session", _NOT_GIVEN)
+        if own is not _NOT_GIVEN:
+            return own
+        environ = instance.request.environ
+        session = environ.get(SESSION_KEY)
+        if session is None:
+            session = instance.request.app.sessions.load(environ)
+        return session
+
+    def __set__(self, instance: Page, value: Any) -> None:
+        instance.__dict__["session"] = value
+
+    def __delete__(self, instance: Page) -> None:
+        instance.__dict__.pop("session", None)
 
 
 class BasePage:
@@ -109,6 +148,15 @@ class Page(BasePage):
 
     request: Request
     response: Response
+    session = _SessionAttribute()
+
+    def flash(self, message: str, category: str = "message") -> None:
+        """Leave ``message`` for the next page this visitor sees (Post/Redirect/Get)."""
+        self.session.flash(message, category)
+
+    def flashed(self) -> list[Flash]:
+        """The messages left for this visitor, as ``(message, category)``; clears them."""
+        return self.session.flashed()
 
     @overload
     def __init__(self, request: Request, response: Response) -> None: ...

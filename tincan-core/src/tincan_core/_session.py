@@ -35,19 +35,24 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ._errors import TinCanError
+from ._settings import Settings
 
 __all__ = [
     "COOKIE_LIMIT",
     "SECRET_ENV",
+    "SESSION_KEY",
     "Flash",
     "Session",
     "SessionCodec",
     "SessionConfig",
     "SessionUnavailable",
     "read_keys",
+    "save_session",
+    "session_config",
 ]
 
 SECRET_ENV = "TINCAN_SECRET_KEY"
+SESSION_KEY = "tincan.session"  # environ key of the request's session, once a page used it
 COOKIE_LIMIT = 4096  # bytes of "name=value"; browsers refuse larger cookies
 FLASHES_KEY = "_flashes"
 _VERSION = "v1"
@@ -171,11 +176,15 @@ class SessionConfig:
         """The request's session (empty when it has none or a bad one)."""
         if self.codec is None:
             raise SessionUnavailable(self.missing_key)
-        data = None
-        cookie = _cookie(environ.get("HTTP_COOKIE", ""), self.cookie_name)
-        if cookie:
-            data = self.codec.loads(cookie, self.max_age)
-        return Session(data or {}, had_cookie=cookie is not None)
+        session = environ.get(SESSION_KEY)
+        if session is None:  # one session per request, forwards included
+            data = None
+            cookie = _cookie(environ.get("HTTP_COOKIE", ""), self.cookie_name)
+            if cookie:
+                data = self.codec.loads(cookie, self.max_age)
+            session = Session(data or {}, had_cookie=cookie is not None, config=self)
+            environ[SESSION_KEY] = session
+        return session
 
     def header(self, session: Session, environ: dict[str, Any], name: str) -> str | None:
         """The ``Set-Cookie`` value for a changed session, or ``None`` if none is needed.
@@ -205,6 +214,41 @@ class SessionConfig:
         return f"{cookie}; Max-Age={self.max_age}{attributes}"
 
 
+def session_config(settings: Settings, root: str) -> SessionConfig:
+    """The sessions of a launch: keys from ``$TINCAN_SECRET_KEY`` or the key file.
+
+    Raises :class:`TinCanError` for a key file that is named but unusable.
+    """
+    key_file = settings.session_key_file
+    path = os.path.join(root, *key_file.split("/")) if key_file else None
+    keys, _ = read_keys(path)
+    missing = (
+        f"this page uses its session, but the webapp has no secret key: set ${SECRET_ENV} "
+        f"or key_file in the [session] table of WEB-INF/tincan.toml"
+    )
+    return SessionConfig(
+        codec=SessionCodec(keys) if keys else None,
+        cookie_name=settings.session_cookie_name,
+        max_age=settings.session_max_age,
+        missing_key=missing,
+    )
+
+
+def save_session(environ: dict[str, Any], response: Any, name: str) -> None:
+    """Add the ``Set-Cookie`` of the request's session to ``response`` if it changed.
+
+    ``response`` is Bottle's response or a raised ``HTTPResponse`` (a redirect);
+    ``name`` is the page, named in the error of a session that cannot be stored.
+    """
+    session: Session = environ[SESSION_KEY]
+    if session.config is None or not session.modified:
+        return
+    header = session.config.header(session, environ, name)
+    if header is not None:
+        response.add_header("Set-Cookie", header)
+    session.modified = False  # sent once, also when a forward's target saved it
+
+
 def _cookie(header: str, name: str) -> str | None:
     # A small parser: the stdlib's SimpleCookie drops every cookie after one it
     # cannot parse, and other sites on the same host set whatever they like.
@@ -219,10 +263,17 @@ class Session(MutableMapping[str, Any]):
     """A dict of JSON values; remembers whether it changed, so unchanged sessions
     send no cookie. Mutating a nested value in place is not seen: assign it again."""
 
-    def __init__(self, data: dict[str, Any], *, had_cookie: bool = False) -> None:
+    def __init__(
+        self,
+        data: dict[str, Any],
+        *,
+        had_cookie: bool = False,
+        config: SessionConfig | None = None,
+    ) -> None:
         self._data = data
         self.had_cookie = had_cookie
         self.modified = False
+        self.config = config
 
     def __getitem__(self, key: str) -> Any:
         return self._data[key]
