@@ -23,5 +23,6 @@ def test_any_is_listed_as_a_method(capsys: pytest.CaptureFixture[str], make_weba
     assert rows["/dir/"]["methods"] == rows["/dir"]["methods"] == ["ANY"]
     assert rows["/get.pspx"]["methods"] == ["GET"]
     assert main(["routes", str(root)]) == 0
-    table = {line.split()[0]: line.split()[1] for line in capsys.readouterr().out.splitlines()}
+    out = capsys.readouterr().out.split("\n\n")[0]  # the table; the settings follow
+    table = {line.split()[0]: line.split()[1] for line in out.splitlines()}
     assert table["/any.pspx"] == table["/dir/"] == "ANY"

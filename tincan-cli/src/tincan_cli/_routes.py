@@ -16,7 +16,13 @@ from ._errors import EXIT_FAILURE, EXIT_OK, CommandError
 from ._options import check_encoding, check_webapp
 from ._output import command_logger
 
-__all__ = ["code_behind_of", "describe_codes", "route_rows", "routes_command"]
+__all__ = [
+    "code_behind_of",
+    "describe_codes",
+    "format_settings",
+    "route_rows",
+    "routes_command",
+]
 
 _DEFAULT_CLASSES = {
     f"{cls.__module__}.{cls.__qualname__}" for cls in (tincan_core.Page, tincan_core.ErrorPage)
@@ -115,6 +121,14 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def format_settings(lines: Sequence[tuple[str, str]]) -> str:
+    """The effective settings as ``key = value`` lines, values in the settings file's syntax."""
+    width = max((len(key) for key, _ in lines), default=0)
+    out = ["SETTINGS (defaults, then WEB-INF/tincan.toml)"]
+    out.extend(f"{key.ljust(width)} = {value}" for key, value in lines)
+    return "\n".join(out)
+
+
 def routes_command(
     fsroot: str, urlroot: str, *, static: bool, as_json: bool, encoding: str, debug: bool
 ) -> int:
@@ -128,16 +142,20 @@ def routes_command(
     if app is None:
         raise CommandError(f"{root}: the webapp did not launch")
     rows = route_rows(sorted(app.route_info, key=_display_order), root)
+    settings = app.settings.describe()
     if as_json:
         document = {
             "webapp": root,
             "urlroot": app.config["tincan.urlroot"],
             "errors": errors,
             "routes": rows,
+            "settings": dict(settings),
         }
         print(json.dumps(document, indent=2))
     else:
         print(format_table(rows))
+        print()
+        print(format_settings(settings))
     if errors:
         print(f"{errors} error(s) detected", file=sys.stderr)
         return EXIT_FAILURE
