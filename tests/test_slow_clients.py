@@ -94,11 +94,12 @@ class SlowClients:
 
 
 @pytest.fixture
-def serve_demo(tmp_path: Path) -> Iterator[Callable[..., int]]:
-    """``serve_demo(*options)``: ``tincan serve --static`` of a copy of the demo; its port."""
+def serve_demo(tmp_path: Path) -> Iterator[Callable[..., tuple[int, Path]]]:
+    """``serve_demo(*options)``: ``tincan serve --static`` of a copy of the demo; its port
+    and the file its output goes to."""
     processes: list[tuple[subprocess.Popen[bytes], Path]] = []
 
-    def start(*options: str) -> int:
+    def start(*options: str) -> tuple[int, Path]:
         demo = copy_demo(tmp_path / f"demo{len(processes)}")
         port = free_port()
         log = tmp_path / f"serve{len(processes)}.log"
@@ -122,7 +123,7 @@ def serve_demo(tmp_path: Path) -> Iterator[Callable[..., int]]:
             )
         processes.append((process, log))
         wait_for_port(port, process, log)
-        return port
+        return port, log
 
     yield start
     for process, log in processes:
@@ -158,7 +159,7 @@ def _normal_requests(port: int, times: int = 5) -> list[float]:
     ids=["builtin-1000", "waitress-200"],
 )
 def test_a_normal_client_is_served_while_slow_clients_hold_connections(
-    serve_demo: Callable[..., int],
+    serve_demo: Callable[..., tuple[int, Path]],
     record_property: Callable[[str, object], None],
     server: str,
     slow: int,
@@ -166,15 +167,22 @@ def test_a_normal_client_is_served_while_slow_clients_hold_connections(
     if server == "waitress":
         pytest.importorskip("waitress")
     _raise_open_file_limit(slow + 256)
-    port = serve_demo("--server", server)
+    port, log = serve_demo("--server", server)
     alone = min(_normal_requests(port))
-    clients = SlowClients(port, slow)
+    started = time.monotonic()
+    try:
+        clients = SlowClients(port, slow)
+    except OSError as exc:
+        raise AssertionError(f"{exc}; the server said:\n{log.read_text()[-3000:]}") from exc
     try:
         time.sleep(2 * TRICKLE_EVERY)  # every slow client has trickled at least once
         latencies = _normal_requests(port)
         still_open = clients.still_open()
+    except (AssertionError, httpx.HTTPError) as exc:
+        raise AssertionError(f"{exc}; the server said:\n{log.read_text()[-3000:]}") from exc
     finally:
         clients.close()
+    elapsed = time.monotonic() - started
     worst = max(latencies)
     record_property(f"{server}_slow_connections", slow)
     record_property(f"{server}_normal_request_seconds_max", round(worst, 4))
@@ -184,7 +192,9 @@ def test_a_normal_client_is_served_while_slow_clients_hold_connections(
         f"(without them: {alone * 1000:.1f} ms)"
     )
     # The figure is "with the slow connections open": the server did not get there
-    # by dropping them.
-    assert still_open == slow
+    # by dropping them (unless a very busy machine took longer than the builtin
+    # server's 20 s for a request head, when dropping them is what it should do).
+    if elapsed < 15:
+        assert still_open == slow
     # And once they are gone, it serves as before.
     _normal_requests(port, 1)
