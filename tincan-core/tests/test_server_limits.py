@@ -65,7 +65,10 @@ class ServerProcess:
         with self.stderr_path.open("wb") as err:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", SERVER, str(OPEN_FILES)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
             )
         assert self.process.stdout is not None
         self.port = int(self.process.stdout.readline())
@@ -151,7 +154,10 @@ def test_many_slow_connections_hold_little_memory(tmp_path: Path) -> None:
     stderr = (tmp_path / "err").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-c", script, str(min(hard, 4096))],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
     )
     try:
         assert process.stdout is not None
