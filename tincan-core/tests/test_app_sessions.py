@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from tincan_core._session import SECRET_ENV
 
-from .conftest import Launched
+if TYPE_CHECKING:  # at run time the conftest is no importable module in an unpacked sdist
+    from .conftest import Launched
 
-Launch = Callable[..., Launched]
+Launch = Callable[..., "Launched"]
 KEY = "a-secret-key-for-the-tests-0123456789"
 
 
