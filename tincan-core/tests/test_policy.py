@@ -237,3 +237,22 @@ def test_dropped_security_headers_are_not_sent() -> None:
     policy(security_headers={**defaults, "X-Frame-Options": ""}).add_headers(headers)
     assert "X-Frame-Options" not in dict(headers)
     assert "X-Content-Type-Options" in dict(headers)
+
+
+class _Broken(io.RawIOBase):
+    def readline(self, size: int | None = -1) -> bytes:
+        raise ConnectionResetError("client went away")
+
+    def read(self, size: int | None = -1) -> bytes:
+        raise TimeoutError("stalled")
+
+
+@pytest.mark.parametrize("terminated", [False, True])
+def test_a_body_that_cannot_be_read_is_a_quiet_400(terminated: bool) -> None:
+    env = environ(
+        REQUEST_METHOD="POST",
+        HTTP_TRANSFER_ENCODING="chunked",
+        **{"wsgi.input": _Broken(), "wsgi.input_terminated": terminated},
+    )
+    error = policy().intake(env)
+    assert error is not None and error.status_code == 400

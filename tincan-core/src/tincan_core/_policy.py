@@ -82,6 +82,8 @@ class RequestPolicy:
                 self._body(environ)
             except _Refused as refused:
                 return bottle.HTTPError(refused.status, refused.reason)
+            except (OSError, ValueError):  # the client went away or stalled mid-body
+                return bottle.HTTPError(400, "The request body could not be read.")
         content_type = environ.get("CONTENT_TYPE")
         if content_type and not _well_formed_content_type(content_type):
             return bottle.HTTPError(400, "Malformed Content-Type header.")
