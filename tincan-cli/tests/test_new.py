@@ -34,10 +34,33 @@ def starter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     return target
 
 
+GENERATED = {".gitignore", "WEB-INF/tincan.toml", "WEB-INF/secret.key"}
+
+
 def test_starter_has_every_part(starter: Path) -> None:
     made = {path.relative_to(starter).as_posix() for path in starter.rglob("*") if path.is_file()}
-    assert made == EXPECTED_FILES
+    assert made == EXPECTED_FILES | GENERATED
     assert set(starter_files()) == EXPECTED_FILES  # no bytecode or dot files shipped
+
+
+def test_every_new_webapp_gets_its_own_session_key(tmp_path: Path) -> None:
+    keys = []
+    for name in ("one", "two"):
+        assert main(["new", str(tmp_path / name)]) == 0
+        key_file = tmp_path / name / "WEB-INF" / "secret.key"
+        assert key_file.stat().st_mode & 0o077 == 0  # readable by its owner only
+        keys.append(key_file.read_text().strip())
+        assert "/WEB-INF/secret.key" in (tmp_path / name / ".gitignore").read_text().splitlines()
+    assert keys[0] != keys[1] and len(keys[0]) >= 32
+
+
+def test_the_starters_sessions_work_with_its_key(
+    starter: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TINCAN_SECRET_KEY", raising=False)
+    app, errors = tincan.launch(starter)
+    assert app is not None and errors == 0
+    assert app.sessions.codec is not None
 
 
 def test_starter_launches_with_no_errors_and_renders(starter: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shlex
 from importlib import resources
 from importlib.abc import Traversable
@@ -45,15 +46,47 @@ def _check_target(target: str) -> None:
         raise CommandError(f"{target}: exists and is not a directory")
 
 
+# Written fresh for every new webapp: the session key is its own, never shipped.
+_SETTINGS = """\
+# The webapp's settings; every key is optional (see the TinCan README).
+# clean_urls = true
+
+[session]
+# Signs the session cookies; one key per line, the first one signs. Keep it secret:
+# it is listed in .gitignore. $TINCAN_SECRET_KEY, if set, is used instead.
+key_file = "WEB-INF/secret.key"
+"""
+_GITIGNORE = """\
+# The session key: never commit it (each deployment has its own).
+/WEB-INF/secret.key
+# Compiled templates and bytecode, rebuilt by `tincan compile`.
+/WEB-INF/.tincan-cache/
+__pycache__/
+.pytest_cache/
+.venv/
+"""
+
+
+def generated_files() -> dict[str, bytes]:
+    """The files of a new webapp that are made for it: settings, its own key, .gitignore."""
+    return {
+        ".gitignore": _GITIGNORE.encode("utf-8"),
+        "WEB-INF/tincan.toml": _SETTINGS.encode("utf-8"),
+        "WEB-INF/secret.key": (secrets.token_urlsafe(48) + "\n").encode("ascii"),
+    }
+
+
 def new_command(target: str) -> int:
     _check_target(target)
-    files = starter_files()
+    files = {**starter_files(), **generated_files()}
     try:
         for relpath, content in files.items():
             path = os.path.join(target, *relpath.split("/"))
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "xb") as f:
                 f.write(content)
+            if relpath == "WEB-INF/secret.key":
+                os.chmod(path, 0o600)
     except OSError as exc:
         where = exc.filename or target
         raise CommandError(f"{where}: cannot create: {exc.strerror or exc}") from None
