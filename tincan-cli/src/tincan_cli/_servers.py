@@ -162,6 +162,12 @@ def run_waitress(app: Any, settings: ServerSettings, announce: Announce) -> int:
             'the waitress server is not installed: pip install "tincan-cli[waitress]"'
         ) from None
     options = waitress_options(settings.threads)
+    max_body = getattr(getattr(app, "settings", None), "max_body_size", None)
+    if isinstance(max_body, int):
+        # waitress reads a whole body before the app sees it (up to 1 GB by default):
+        # it stops at the webapp's limit, plus room for chunk framing, and TinCan's
+        # own check decides exactly.
+        options["max_request_body_size"] = max_body + 64 * 1024
     try:
         server = waitress.create_server(app, host=settings.host, port=settings.port, **options)
     except (OSError, ValueError) as exc:  # waitress: ValueError for a name it cannot resolve
@@ -217,6 +223,9 @@ def run_gunicorn(app: Any, settings: ServerSettings, announce: Announce) -> int:
         "proc_name": "tincan",
         # One shared control socket in $HOME would clash between instances.
         "control_socket_disable": True,
+        # gunicorn believes X-Forwarded-Proto from 127.0.0.1 by default; TinCan's
+        # trusted_proxies setting decides instead, for every server alike.
+        "forwarded_allow_ips": "",
     }
     if settings.port:
         announce(display_url(settings.host, settings.port, settings.urlroot))
