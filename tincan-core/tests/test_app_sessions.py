@@ -220,4 +220,5 @@ def test_code_behind_that_sets_its_own_session_attribute_keeps_it(launch_webapp:
     }
     app = launch_webapp(files)
     assert app.get("/old.pspx").text == "<p>none</p>"
-    assert app.get("/old.pspx", cookies={"session": "abc"}).text == "<p>abc</p>"
+    app.client.cookies.set("session", "abc")
+    assert app.get("/old.pspx").text == "<p>abc</p>"
