@@ -828,11 +828,11 @@ KNOWN_DIFFERENCES: tuple[KnownDifference, ...] = (
     ),
     KnownDifference(
         "Allow lists HEAD",
-        "NOT a Fixed item: found by this suite, reported for a decision (SPEC §3.2 says "
-        "'HEAD follows GET')",
+        "not a Fixed item, decided: every GET page accepts HEAD (SPEC §3.2), and RFC 9110 "
+        "§10.2.1 has Allow list the methods a resource supports",
         "a 405's Allow header: the original sent Bottle's 'GET,POST'; ours 'GET, HEAD, POST' "
-        "(same methods once HEAD is implied by GET); test_found_allow_header_of_405 "
-        "shows it as its own case",
+        "(same methods once HEAD is implied by GET); "
+        "test_found_allow_header_of_405_names_the_same_methods_plus_head checks it",
         normalise=_normalise_allow,
     ),
 )
