@@ -185,3 +185,60 @@ def plant_editor_copies(webapp: Path) -> None:
         path = webapp / copy
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes((webapp / source).read_bytes() + f"\n# {PLANTED}\n".encode())
+
+
+def ensure_debian_package(binary: str, packages: tuple[str, ...]) -> str:
+    """The path of ``binary``, installing the first installable of ``packages`` with
+    apt-get if needed (as root); the calling test is skipped, saying why, where that
+    is impossible."""
+    import pytest
+
+    found = shutil.which(binary, path=SBIN_PATH)
+    if found:
+        return found
+    if os.name != "posix" or os.geteuid() != 0:
+        pytest.skip(f"{binary} is not installed and the tests do not run as root to install it")
+    if not shutil.which("apt-get"):
+        pytest.skip(f"{binary} is not installed and there is no apt-get to install it")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    update = subprocess.run(
+        ["apt-get", "update", "-q"], env=env, capture_output=True, text=True, timeout=600
+    )
+    if update.returncode != 0:
+        pytest.skip(f"apt-get update failed, cannot install {binary}: {update.stderr[-500:]}")
+    failures = []
+    for package in packages:
+        result = subprocess.run(
+            ["apt-get", "install", "-y", "-q", "--no-install-recommends", package],
+            env=env, capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+        if result.returncode == 0:
+            break
+        failures.append(f"{package}: {result.stderr.strip()[-300:]}")
+    found = shutil.which(binary, path=SBIN_PATH)
+    if not found:
+        pytest.skip(f"could not install {binary} with apt-get: {'; '.join(failures)}")
+    return found
+
+
+def start_nginx(binary: str, prefix: Path, site: str) -> subprocess.Popen[bytes]:
+    """nginx in the foreground with ``site`` (a generated server block) inside a minimal
+    main configuration under ``prefix``; checked with ``nginx -t`` first."""
+    (prefix / "logs").mkdir(parents=True, exist_ok=True)
+    (prefix / "tmp").mkdir(exist_ok=True)
+    (prefix / "site.conf").write_text(site)
+    (prefix / "nginx.conf").write_text(
+        "user root;\nworker_processes 1;\npid nginx.pid;\nerror_log logs/error.log warn;\n"
+        "events { worker_connections 256; }\n"
+        "http {\n    include /etc/nginx/mime.types;\n    default_type application/octet-stream;\n"
+        "    access_log logs/access.log;\n"
+        f"    client_body_temp_path {prefix}/tmp;\n    proxy_temp_path {prefix}/tmp;\n"
+        "    include site.conf;\n}\n"
+    )
+    config = ["-p", str(prefix), "-c", str(prefix / "nginx.conf")]
+    check = subprocess.run([binary, "-t", *config], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr + "\n" + site
+    log = prefix / "nginx.log"
+    return subprocess.Popen(
+        [binary, *config, "-g", "daemon off;"], stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
