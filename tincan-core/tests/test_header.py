@@ -728,3 +728,85 @@ def test_a_load_variable_that_is_no_python_name_is_a_warning() -> None:
         f"{FILE}:1: #load: 'my layout' is not a name templates can use",
         f"{FILE}:2: #load: '1v' is not a name templates can use",
     )
+
+
+# -- #path and #allow-cross-origin (issue 12) ---------------------------------------------
+def test_path_is_repeatable_and_keeps_each_pattern_with_its_line() -> None:
+    text = "#path <year:int>\n#rem x\n#path '<year:int>/<month:int>'\n#path /<slug>\n<p/>"
+    header = parse_page(text, FILE).header
+    assert header.paths == (("<year:int>", 1), ("<year:int>/<month:int>", 3), ("<slug>", 4))
+    assert header.warnings == ()
+    assert dict(header.lines)["path"] == 1
+
+
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        ("<id:integer>", "#path: unknown filter '<id:integer>'"),
+        ("archive", "#path: 'archive' has no <name> placeholder"),
+        ("<a>/<a>", "#path: <a> appears twice"),
+        ("<x:re:(>", "#path: <x:re:(>:"),
+        ("<x:re:>", "needs a regular expression"),
+        ("a<b/<x>", "malformed placeholder"),
+        ("../<x>", "'.' and '..' segments are not allowed"),
+        ("<_query>", "#path: <_query> is a name url_for() keeps for itself"),
+        ("'<x>' + 'y'", "malformed string literal"),
+    ],
+)
+def test_a_bad_path_pattern_is_an_error_at_its_line(param: str, message: str) -> None:
+    error = header_error(f"#rem\n#path <ok>\n#path {param}\n<p/>")
+    assert (error.file, error.line) == (FILE, 3)
+    assert str(error).startswith(f"{FILE}:3: ")
+    assert message in str(error)
+
+
+def test_path_needs_a_parameter() -> None:
+    assert str(header_error("#path\n")) == f"{FILE}:1: #path needs a parameter"
+
+
+@given(st.text(st.characters(codec="utf-8", exclude_characters="\r\n"), max_size=30))
+def test_any_path_parameter_parses_or_fails_at_its_line(param: str) -> None:
+    try:
+        header = parse_page(f"#rem\n#path {param}\n", FILE).header
+    except TemplateHeaderError as exc:
+        assert (exc.file, exc.line) == (FILE, 2)
+        assert "\n" not in str(exc)
+    else:
+        ((pattern, line),) = header.paths
+        assert line == 2 and "<" in pattern
+
+
+def test_a_forward_page_keeps_its_own_path_and_cross_origin_flag() -> None:
+    # The route is the forward page's own: its URL forms and its cross-origin rule.
+    header = parse_page("#forward t.pspx\n#path <id:int>\n#allow-cross-origin\n", FILE).header
+    assert header.forward == "t.pspx"
+    assert header.paths == (("<id:int>", 2),)
+    assert header.allow_cross_origin
+    assert header.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("first", "why"), [("#errors 404", "an error page"), ("#hidden", "a #hidden page")]
+)
+def test_pages_without_a_route_ignore_path_and_cross_origin_with_a_warning(
+    first: str, why: str
+) -> None:
+    header = parse_page(f"{first}\n#path <x:nope>\n#allow-cross-origin\n", FILE).header
+    assert header.paths == () and not header.allow_cross_origin
+    assert header.warnings == (
+        f"{FILE}:2: #path is ignored on {why}: #path: unknown filter '<x:nope>' "
+        "(use int, float, path or re:...)",
+        f"{FILE}:3: #allow-cross-origin is ignored on {why}",
+    )
+
+
+def test_allow_cross_origin_is_a_flag() -> None:
+    assert parse_page("#allow-cross-origin\n", FILE).header.allow_cross_origin
+    assert not parse_page("#hidden\n", FILE).header.allow_cross_origin
+    header = parse_page("#allow-cross-origin webhooks\n", FILE).header
+    assert header.allow_cross_origin
+    assert header.warnings == (
+        f"{FILE}:1: #allow-cross-origin takes no parameter; 'webhooks' ignored",
+    )
+    error = header_error("#allow-cross-origin\n#allow-cross-origin\n")
+    assert str(error) == f"{FILE}:2: duplicate #allow-cross-origin (first at line 1)"

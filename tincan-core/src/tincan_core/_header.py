@@ -11,7 +11,8 @@ import re
 import warnings
 from dataclasses import dataclass
 
-from ._errors import TemplateHeaderError
+from ._errors import TemplateHeaderError, TinCanError
+from ._patterns import parse_pattern
 
 __all__ = [
     "ALL_ERROR_CODES",
@@ -38,8 +39,14 @@ _LIST_SEPARATOR = re.compile(r"[\s,]+")
 
 # Directives that take a parameter, and the suffix it must have, if any.
 _PATH_DIRECTIVES = {"python": ".py", "template": ".pspx", "forward": ".pspx"}
-_REPEATABLE = frozenset({"load", "rem"})
-_KNOWN = frozenset({"rem", "python", "template", "load", "forward", "errors", "hidden", "methods"})
+_REPEATABLE = frozenset({"load", "rem", "path"})
+_FLAGS = frozenset({"hidden", "allow-cross-origin"})  # no parameter
+_KNOWN = frozenset(
+    {"rem", "python", "template", "load", "forward", "errors", "hidden", "methods", "path"}
+    | _FLAGS
+)
+# Names url_for() takes for itself, so no #path placeholder may use them.
+_RESERVED_PARAMS = frozenset({"_query"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +86,8 @@ class ParsedHeader:
     methods: tuple[str, ...] = ("GET",)
     lines: tuple[tuple[str, int], ...] = ()  # (directive, line) for error messages
     warnings: tuple[str, ...] = ()
+    paths: tuple[tuple[str, int], ...] = ()  # (#path pattern as written, line), in order
+    allow_cross_origin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +262,20 @@ def _parse_methods(param: str, file: str, line: int) -> tuple[str, ...]:
     return tuple(methods)
 
 
+def _parse_url_pattern(param: str, file: str, line: int) -> str:
+    """A ``#path`` pattern, checked as the router will compile it (against any base)."""
+    try:
+        pattern = parse_pattern("", param)
+    except TinCanError as exc:
+        raise TemplateHeaderError(exc.message, file, line) from None
+    reserved = sorted(pattern.names & _RESERVED_PARAMS)
+    if reserved:
+        raise TemplateHeaderError(
+            f"#path: <{reserved[0]}> is a name url_for() keeps for itself", file, line
+        )
+    return pattern.pattern
+
+
 def _parse_path(name: str, param: str, file: str, line: int) -> str:
     path = _no_nul(param, file, line)
     suffix = _PATH_DIRECTIVES[name]
@@ -273,13 +296,24 @@ def parse_directive(text: str, file: str, line: int) -> Directive:
     return Directive(name=name, param=param.strip(), line=line)
 
 
-def _unused_directives(names: set[str]) -> tuple[frozenset[str], str]:
-    """Directives whose values this page never uses, and why (SPEC 5.1)."""
-    if "forward" in names:
-        return frozenset({"python", "template", "load", "methods"}), "a #forward page"
-    if "errors" in names:
-        return frozenset({"methods"}), "an error page"
-    return frozenset(), ""
+# Directives whose values a kind of page never uses (SPEC 5.1): a #forward page takes
+# body, code-behind, #loads and #methods from its target (its own route keeps its
+# #path and #allow-cross-origin); error and hidden pages have no route of their own.
+_UNUSED_ON = (
+    ("forward", ("python", "template", "load", "methods"), "a #forward page"),
+    ("errors", ("methods", "path", "allow-cross-origin"), "an error page"),
+    ("hidden", ("path", "allow-cross-origin"), "a #hidden page"),
+)
+
+
+def _unused_directives(names: set[str]) -> dict[str, str]:
+    """Directives whose values this page never uses, each with the reason."""
+    unused: dict[str, str] = {}
+    for kind, directives, why in _UNUSED_ON:
+        if kind in names:
+            for name in directives:
+                unused.setdefault(name, why)
+    return unused
 
 
 def parse_header(lines: list[tuple[int, str]], file: str) -> ParsedHeader:
@@ -307,28 +341,31 @@ def parse_header(lines: list[tuple[int, str]], file: str) -> ParsedHeader:
         seen.setdefault(d.name, line)
         if d.name == "rem":
             continue
-        if d.name == "hidden":
+        if d.name in _FLAGS:
             if d.param:
-                notes.append((line, f"#hidden takes no parameter; {d.param!r} ignored"))
+                notes.append((line, f"#{d.name} takes no parameter; {d.param!r} ignored"))
             found.append(d)
             continue
         if not d.param and d.name != "errors":
             raise TemplateHeaderError(f"#{d.name} needs a parameter", file, line)
         found.append(Directive(d.name, _literal(d.param, file, line), line))
 
-    unused, why = _unused_directives({d.name for d in found})
+    unused = _unused_directives({d.name for d in found})
     values: dict[str, object] = {}
     loads: list[LoadSpec] = []
+    paths: list[tuple[str, int]] = []
     for d in found:
         try:
             value = _interpret(d, file)
         except TemplateHeaderError as exc:
             if d.name not in unused:
                 raise
-            notes.append((d.line, f"#{d.name} is ignored on {why}: {exc.message}"))
+            notes.append((d.line, f"#{d.name} is ignored on {unused[d.name]}: {exc.message}"))
             continue
         if d.name in unused:
-            notes.append((d.line, f"#{d.name} is ignored on {why}"))
+            notes.append((d.line, f"#{d.name} is ignored on {unused[d.name]}"))
+        elif d.name == "path":
+            paths.append((str(value), d.line))
         elif isinstance(value, LoadSpec):
             named = value.var != value.path.rsplit("/", 1)[-1][: -len(".pt")]
             if named and not value.var.isidentifier():
@@ -347,13 +384,17 @@ def parse_header(lines: list[tuple[int, str]], file: str) -> ParsedHeader:
         methods=values.get("methods", ("GET",)),  # type: ignore[arg-type]
         lines=tuple(seen.items()),
         warnings=tuple(f"{file}:{line}: {message}" for line, message in sorted(notes)),
+        paths=tuple(paths),
+        allow_cross_origin=bool(values.get("allow-cross-origin", False)),
     )
 
 
 def _interpret(d: Directive, file: str) -> object:
     """The value of one directive whose parameter is already unquoted."""
-    if d.name == "hidden":
+    if d.name in _FLAGS:
         return True
+    if d.name == "path":
+        return _parse_url_pattern(d.param, file, d.line)
     if d.name == "errors":
         return _parse_errors(d.param, file, d.line)
     if d.name == "methods":
