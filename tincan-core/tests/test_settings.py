@@ -164,7 +164,7 @@ _VALID = st.fixed_dictionaries(
         "trusted_proxies": st.lists(st.ip_addresses().map(str), max_size=3),
         "max_body_size": st.integers(1, 2**40),
         "static_cache_control": st.text(
-            st.characters(codec="utf-8", exclude_characters="\r\n\0"), max_size=20
+            st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=20
         ),
     },
 )
@@ -200,8 +200,8 @@ def test_any_valid_file_is_read_as_written(values: dict[str, object]) -> None:
 def test_an_unknown_key_is_one_problem_at_its_line(
     values: dict[str, object], unknown: str, position: int
 ) -> None:
-    lines = _toml(values).splitlines(keepends=True)
+    lines = _toml(values).split("\n")[:-1]
     position = min(position, len(lines))
-    lines.insert(position, f"{unknown} = 1\n")
-    _, problems = parse_settings("".join(lines), FILE)
+    lines.insert(position, f"{unknown} = 1")
+    _, problems = parse_settings("\n".join(lines) + "\n", FILE)
     assert [(p.line, unknown in p.message) for p in problems] == [(position + 1, True)]

@@ -35,6 +35,7 @@ import ipaddress
 import os
 import re
 import tomllib
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -153,8 +154,9 @@ def _seconds(value: Any) -> int:
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("must be a string")
-    if any(c in value for c in "\r\n\0"):
-        raise ValueError("must not contain line breaks or NUL characters")
+    # Values end up in headers and paths: no line breaks, NUL or other control characters.
+    if any(unicodedata.category(c) == "Cc" and c != "\t" for c in value):
+        raise ValueError("must not contain line breaks or other control characters")
     return value
 
 
@@ -254,7 +256,8 @@ def _key_lines(text: str) -> dict[tuple[str, str], int]:
     """Line of each ``(table, key)`` written in the file (first occurrence)."""
     found: dict[tuple[str, str], int] = {}
     table = ""
-    for number, line in enumerate(text.splitlines(), 1):
+    # TOML lines end at \n (a \x85 or \u2028 inside a string is no line break).
+    for number, line in enumerate(text.split("\n"), 1):
         header = _TABLE_LINE.match(line)
         if header and not line.lstrip().startswith("[["):
             table = header.group(1).strip().strip("\"'")
