@@ -7,6 +7,8 @@ in webapps (``from tincan import Page``).
 from ._adapter import ChameleonTemplate, chameleon_template, chameleon_view
 from ._app import Endpoint, RouteInfo, TinCan
 from ._cache import CACHE_DIRNAME
+from ._check import check_app, check_webapp
+from ._check_report import STANDARD_METHODS, CheckReport, Finding
 from ._classify import (
     INDEX_NAMES,
     NAME_RULES,
@@ -45,8 +47,10 @@ __all__ = [
     "NAME_RULES",
     "NEVER_SERVED_SUFFIXES",
     "PAGE_SUFFIX",
+    "STANDARD_METHODS",
     "BasePage",
     "ChameleonTemplate",
+    "CheckReport",
     "CompileReport",
     "Directive",
     "Endpoint",
@@ -54,6 +58,7 @@ __all__ = [
     "ErrorResponse",
     "FileKind",
     "FileUpload",
+    "Finding",
     "FormsDict",
     "HTTPError",
     "HTTPResponse",
@@ -80,6 +85,8 @@ __all__ = [
     "abort",
     "chameleon_template",
     "chameleon_view",
+    "check_app",
+    "check_webapp",
     "classify",
     "compile_webapp",
     "launch",
