@@ -16,7 +16,8 @@ from tincan_testing import Webapp
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo"
 
-# Every URL of the demo: the status it answers with and a text only that answer holds.
+# Every URL of the demo: the status it answers with and a text only that answer holds
+# (a directory without its slash redirects to it, with an empty body).
 DEMO_URLS: list[tuple[str, int, str]] = [
     ("/", 200, "Welcome to the TinCan guestbook"),
     ("/index.pspx", 200, "Welcome to the TinCan guestbook"),
@@ -27,7 +28,7 @@ DEMO_URLS: list[tuple[str, int, str]] = [
     ("/entries-table.pspx", 200, '<table class="entries">'),
     ("/entry.pspx?n=999999", 404, "There is no entry #999999."),
     ("/about/", 200, "<h1>About this site</h1>"),
-    ("/about", 200, "<h1>About this site</h1>"),
+    ("/about", 301, ""),
     ("/about/index.pspx", 200, "<h1>About this site</h1>"),
     ("/about/Über uns.pspx", 200, "<h1>Über diese Seite</h1>"),
     ("/about/deutsch.pspx", 200, "<h1>Über diese Seite</h1>"),
@@ -37,7 +38,7 @@ DEMO_URLS: list[tuple[str, int, str]] = [
     ("/no-such-page.pspx", 404, "There is no page at <code>/no-such-page.pspx</code>"),
     ("/static/style.css", 200, "font-family: system-ui"),
     ("/docs/", 200, "<h1>How this site is built</h1>"),
-    ("/docs", 200, "<h1>How this site is built</h1>"),
+    ("/docs", 301, ""),
     ("/docs/index.html", 200, "<h1>How this site is built</h1>"),
 ]
 

@@ -52,8 +52,8 @@ def test_index_precedence_pspx_over_html_over_htm(demo: DemoFactory) -> None:
         ("/zz-htm-only", "<p>the htm index</p>"),
         ("/zz-all", "<p>all: pspx</p>"),
     ]:
-        for url in (directory, directory + "/"):
-            assert winner in client.get(url).text, url
+        assert winner in client.get(directory + "/").text, directory
+        assert client.get(directory).headers["location"] == directory + "/"
     # the shadowed files are still files of their own
     assert client.get("/about/index.html").text == "<p>shadowed html</p>"
     assert client.get("/zz-all/index.htm").text == "<p>all: htm</p>"
@@ -452,7 +452,8 @@ def test_the_demo_under_a_urlroot(demo: DemoFactory, urlroot: str) -> None:
             marker.replace("<code>/", "<code>/demo/") in response.text,
         ) == (status, True), url
         assert client.get(url).status_code == 404, url
-    home = client.get("/demo").text
+    assert client.get("/demo").headers["location"] == "/demo/"
+    home = client.get("/demo/").text
     assert 'href="/demo/guestbook.pspx"' in home and 'href="/demo/static/style.css"' in home
     assert "//" not in re.sub(r"https?://", "", " ".join(re.findall(r'href="([^"]*)"', home)))
     signed = client.post("/demo/guestbook.pspx", data={"name": "Root", "message": "hi"})

@@ -463,8 +463,9 @@ def test_urlroot_prefix(launch_webapp: Callable[..., Any], urlroot: str) -> None
         "/app/sub/x.pspx",
     }
     assert webapp.get("/app/").text == "<p>home</p>"
-    assert webapp.get("/app").text == "<p>home</p>"
-    assert webapp.get("/app/sub").text == "<p>sub</p>"
+    assert webapp.get("/app").headers["location"] == "/app/"
+    assert webapp.get("/app/sub").headers["location"] == "/app/sub/"
+    assert webapp.get("/app/sub/").text == "<p>sub</p>"
     assert webapp.get("/app/sub/x.pspx").text == "<p>x</p>"
     assert webapp.get("/index.pspx").status_code == 404
     assert webapp.get("/app//sub/x.pspx").status_code == 404

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import html
 import logging
 from collections.abc import Callable, Iterable
@@ -12,9 +13,11 @@ import bottle
 
 from ._errors import TinCanError
 from ._paths import resolve_url_path
+from ._patterns import RoutePattern, sort_key
 from ._policy import SAFE_METHODS, RequestPolicy
 from ._session import SessionConfig
 from ._settings import Settings
+from ._urls import Query, UrlTable
 
 __all__ = [
     "CROSS_ORIGIN_ALLOWED",
@@ -22,6 +25,8 @@ __all__ = [
     "METHOD_NOT_ALLOWED",
     "NOT_FOUND",
     "NO_DETAILS",
+    "PAGE_KEY",
+    "PARAMS_KEY",
     "Endpoint",
     "RouteInfo",
     "TinCan",
@@ -31,9 +36,15 @@ __all__ = [
 _FORWARDS_KEY = "tincan.forwards"
 ERROR_PAGE_KEY = "tincan.error_page"  # set while an error page runs
 _BAD_PATH_KEY = "tincan.bad_path"
+_SERVED_KEY = "tincan.served"  # the request of this environ has been answered
 _REFUSED_KEY = "tincan.refused"  # the policy's answer to a request it does not let in
 # Route config key: the page opted out of cross-origin protection (#allow-cross-origin).
 CROSS_ORIGIN_ALLOWED = "tincan.cross_origin_allowed"
+# Environ key: the converted values of a matched #path pattern (Page.params).
+PARAMS_KEY = "tincan.params"
+# Route config and environ key: the page (webapp-relative) a request is served as,
+# which relative url_for() targets start from.
+PAGE_KEY = "tincan.page"
 
 # ``error.body`` as an error page sees it. The first two are the texts the original's
 # error pages saw (Bottle's 405, the original's 500s). A 404 for an unknown path has
@@ -61,6 +72,7 @@ class Endpoint:
 
     methods: frozenset[str]
     callback: Callable[[], Any]
+    page: str = ""  # webapp-relative path of the page
 
     def accepts(self, method: str) -> bool:
         """Whether a request with ``method`` may be served (as Bottle's router decides)."""
@@ -76,7 +88,8 @@ class RouteInfo:
     """What a launch built, for ``tincan routes`` and tests (not used per request)."""
 
     path: str  # the URL path ("" for hidden pages, which have none)
-    kind: str  # "page", "index", "static", "hidden" or "error"
+    # "page", "index", "clean", "pattern", "redirect", "static", "hidden" or "error"
+    kind: str
     file: str  # webapp-relative file that owns the route
     methods: tuple[str, ...] = ()
     page_class: str = ""  # module-qualified code-behind class
@@ -84,6 +97,8 @@ class RouteInfo:
     served_by: str = ""  # file whose body renders (after #forward/#template)
     errors: tuple[int, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
+    pattern: str = ""  # the #path pattern of a "pattern" route, as written
+    redirect: str = ""  # where the route redirects to (a URL path), if it does
 
 
 class _ForwardResponse(bottle.HTTPResponse):  # type: ignore[misc]
@@ -97,21 +112,65 @@ class _ForwardResponse(bottle.HTTPResponse):  # type: ignore[misc]
         pass
 
 
+def _for_method(routes: dict[str, bottle.Route], method: str) -> bottle.Route | None:
+    route = routes.get(method)
+    if route is None:
+        if method == "HEAD":
+            route = routes.get("GET")
+        if route is None:
+            route = routes.get("ANY")
+    return route
+
+
 class _Router(bottle.Router):  # type: ignore[misc]
-    """Bottle's router plus a table of literal paths, matched first.
+    """Bottle's router after a table of literal paths and the ``#path`` patterns.
 
     Page and static file names are routed literally: ``<x>`` or ``:x`` in a file
-    name is just text, never a wildcard. Methods are looked up as Bottle does: the
+    name is just text, never a wildcard. A path the literal table does not answer
+    is tried against the patterns in :func:`~tincan_core._patterns.sort_key`
+    order, then Bottle's own routes. Methods are looked up as Bottle does: the
     method itself, then GET for HEAD, then ``ANY``.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.literal: dict[str, dict[str, bottle.Route]] = {}
+        # (sort key, base + "/", pattern, routes by method), in the order tried.
+        self.patterns: list[
+            tuple[tuple[int, int, int, str], str, RoutePattern, dict[str, bottle.Route]]
+        ] = []
         self.policy = RequestPolicy(Settings())
 
     def add_literal(self, path: str, method: str, route: bottle.Route) -> None:
         self.literal.setdefault(path, {})[method] = route
+
+    def add_pattern(self, pattern: RoutePattern, method: str, route: bottle.Route) -> None:
+        for _, _, known, routes in self.patterns:
+            if known == pattern:
+                routes[method] = route
+                return
+        entry = (sort_key(pattern), pattern.base + "/", pattern, {method: route})
+        bisect.insort(self.patterns, entry, key=lambda e: e[0])
+
+    def match_pattern(
+        self, path: str, method: str
+    ) -> tuple[bottle.Route | None, dict[str, Any], dict[str, bottle.Route] | None]:
+        """``(route, values, None)`` for the first pattern route that answers ``path``
+        and ``method``; else ``(None, {}, routes)`` with the routes of the first
+        pattern matching the path (for a 405), or ``None`` if none does."""
+        allowed: dict[str, bottle.Route] | None = None
+        for _, start, pattern, routes in self.patterns:
+            if not path.startswith(start):
+                continue
+            values = pattern.match(path)
+            if values is None:
+                continue
+            route = _for_method(routes, method)
+            if route is not None:
+                return route, values, None
+            if allowed is None:
+                allowed = routes
+        return None, {}, allowed
 
     def match(self, environ: dict[str, Any]) -> tuple[bottle.Route, dict[str, Any]]:
         # Runs inside Bottle's error handling: what is raised here goes through the
@@ -142,6 +201,13 @@ class _Router(bottle.Router):  # type: ignore[misc]
                     route = routes.get("ANY")
             if route is not None:
                 return route, {}
+        if self.patterns:
+            found, values, allowed = self.match_pattern(path, method)
+            if found is not None:
+                environ[PARAMS_KEY] = values
+                return found, {}
+            if routes is None:
+                routes = allowed
         try:
             return super().match(environ)  # type: ignore[no-any-return]
         except bottle.HTTPError as exc:
@@ -172,6 +238,7 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
         self.logger: logging.Logger = logger or logging.getLogger("tincan")
         self.endpoints: dict[str, Endpoint] = {}  # forward table, hidden pages included
         self.route_info: list[RouteInfo] = []
+        self.urls = UrlTable()  # url_for's table, filled in at launch
         self.settings = settings if settings is not None else Settings()
         self.policy = self.router.policy = RequestPolicy(self.settings)
         # Signed-cookie sessions; launch() gives them the webapp's keys.
@@ -181,13 +248,62 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
         )  # fmt: skip
 
     def add_literal_route(
-        self, path: str, methods: tuple[str, ...], callback: Callable[[], Any]
+        self,
+        path: str,
+        methods: tuple[str, ...],
+        callback: Callable[[], Any],
+        config: dict[str, Any] | None = None,
     ) -> None:
         """Route ``path`` exactly as written to ``callback`` for each method."""
         for method in methods:
-            route = bottle.Route(self, path, method, callback)
+            route = bottle.Route(self, path, method, callback, **(config or {}))
             self.routes.append(route)
             self.router.add_literal(path, method, route)
+
+    def add_pattern_route(
+        self,
+        pattern: RoutePattern,
+        methods: tuple[str, ...],
+        callback: Callable[[], Any],
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        """Route URLs matching ``pattern`` to ``callback``; the values go to
+        ``environ["tincan.params"]`` (a page's ``params``)."""
+        for method in methods:
+            route = bottle.Route(self, pattern.display, method, callback, **(config or {}))
+            self.routes.append(route)
+            self.router.add_pattern(pattern, method, route)
+
+    # -- reverse routing ---------------------------------------------------------------
+    def url_for(self, target: str, /, _query: Query | None = None, **params: Any) -> str:
+        """The URL path of the page ``target`` (a webapp path, as ``#forward`` takes).
+
+        ``params`` fill a ``#path`` form (the first whose names are exactly these);
+        ``_query`` adds a query string. During a request of this app the URL starts
+        with the request's ``SCRIPT_NAME`` and relative targets start from the
+        current page's directory; outside one, from the webapp root, without
+        ``SCRIPT_NAME``. Raises :class:`TinCanError` for an unknown page, a
+        missing or unknown parameter, or a value its filter refuses.
+        """
+        environ: dict[str, Any] = bottle.request.environ
+        if environ.get("bottle.app") is not self or _SERVED_KEY in environ:
+            return self.urls.build(target, params, query=_query)
+        url: str = self.request_url_for(environ, target, _query, params)
+        return url
+
+    def request_url_for(
+        self,
+        environ: dict[str, Any],
+        target: str,
+        query: Query | None,
+        params: dict[str, Any],
+    ) -> str:
+        """``url_for`` as seen by the request of ``environ`` (``Page.url_for`` uses it)."""
+        page = environ.get(PAGE_KEY)
+        if page is None:
+            route = environ.get("bottle.route")
+            page = route.config.get(PAGE_KEY, "") if route is not None else ""
+        return self.urls.build(target, params, query=query, page=page, environ=environ)
 
     def _handle(self, environ: dict[str, Any]) -> Any:
         # Bottle decodes the path with errors="ignore": "/a%FF.txt" would be served as
@@ -208,7 +324,12 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
     def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         # Every response, error pages and static files included, gets the webapp's
         # security headers unless it set them itself.
-        return super().wsgi(environ, self.policy.wrap_start_response(start_response))
+        try:
+            return super().wsgi(environ, self.policy.wrap_start_response(start_response))
+        finally:
+            # Bottle's thread-local request keeps this environ after the request:
+            # url_for() must not take it for a request still being served.
+            environ[_SERVED_KEY] = True
 
     # -- forwards ----------------------------------------------------------------------
     def forward(self, target: str) -> NoReturn:
@@ -236,10 +357,14 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
         # right below included) see the target's path, as in the original.
         environ["PATH_INFO"] = resolved
         environ.pop("bottle.request.urlparts", None)
+        environ.pop(PARAMS_KEY, None)  # the target's own, if it matches a #path
+        environ.pop(PAGE_KEY, None)
         endpoint = self.endpoints.get(resolved)
         if endpoint is not None:
             if not endpoint.accepts(request.method):
                 raise bottle.HTTPError(405, METHOD_NOT_ALLOWED, Allow=endpoint.allow_header())
+            if endpoint.page:
+                environ[PAGE_KEY] = endpoint.page
             output = endpoint.callback()
         else:
             route, args = self.router.match(environ)  # 404 and 405 as for a request

@@ -14,15 +14,16 @@ import bottle
 from chameleon import PageTemplate
 
 from . import _hooks
-from ._app import Endpoint, RouteInfo, TinCan
-from ._classify import INDEX_NAMES, FileKind
+from ._app import CROSS_ORIGIN_ALLOWED, PAGE_KEY, Endpoint, RouteInfo, TinCan
+from ._classify import FileKind
 from ._codebehind import CodeBehindLoader, find_page_class
 from ._errors import TinCanError
 from ._handlers import error_handler, page_handler
 from ._header import ALL_ERROR_CODES, ParsedHeader
 from ._pages import BasePage, ErrorPage, Page
-from ._paths import index_routes, route_for
-from ._scan import Inventory, scan_tree
+from ._paths import route_for
+from ._redirects import redirect_swapping_base, redirect_to
+from ._scan import Inventory, WebappFile, scan_tree
 from ._sources import PageSources
 from ._static import StaticFile, content_type_for
 from ._stats import LaunchStats
@@ -33,6 +34,7 @@ from ._templates import (
     build_template,
     compile_templates,
 )
+from ._urlplan import PageSpec, PlannedRoute, UrlForms, plan_urls
 
 __all__ = ["Builder", "CompilePlan", "CompiledPage"]
 
@@ -237,27 +239,13 @@ class Builder(PageSources):
                 compiled[relpath] = self.compile_page(relpath)
             except TinCanError as exc:
                 self.error(exc)
-        self.add_error_pages([c for c in compiled.values() if c.header.errors is not None])
+        error_pages = [c for c in compiled.values() if c.header.errors is not None]
+        self.add_error_pages(error_pages)
+        no_url = UrlForms(None, why="is an error page: it has no URL")
+        for page in error_pages:
+            self.app.urls.forms[page.relpath] = no_url
         routable = {r: c for r, c in compiled.items() if c.header.errors is None}
-        for relpath, page in routable.items():
-            callback = self.page_callback(page)
-            path = route_for(self.prefix, relpath)
-            endpoint = Endpoint(frozenset(page.methods), callback)
-            self.app.endpoints[path] = endpoint
-            if page.header.hidden:
-                self.info(RouteInfo("", "hidden", relpath, page.methods, **self.describe(page)))
-                continue
-            self.add_route(path, page.methods, callback, RouteInfo(
-                path, "page", relpath, page.methods, **self.describe(page)))
-        statics = inventory.of_kind(FileKind.STATIC) if self.static else []
-        cache_control = self.app.settings.static_cache_control
-        for f in statics:
-            handler = StaticFile(
-                f.path, content_type_for(f.relpath, self.encoding), self.log, cache_control
-            )
-            path = route_for(self.prefix, f.relpath)
-            self.add_route(path, ("GET",), handler, RouteInfo(path, "static", f.relpath, ("GET",)))
-        self.add_indexes(routable, {f.relpath: f for f in statics})
+        self.add_routes(routable, inventory.of_kind(FileKind.STATIC))
         self.finish(len(pages), workers, time.perf_counter() - started)
         return self.errors
 
@@ -292,39 +280,73 @@ class Builder(PageSources):
     def info(self, info: RouteInfo) -> None:
         self.app.route_info.append(info)
 
-    def add_route(
-        self, path: str, methods: tuple[str, ...], callback: Callable[[], Any], info: RouteInfo
-    ) -> None:
-        self.app.add_literal_route(path, methods, callback)
-        self.info(info)
-        self.log.info("route %s %s -> %s", ",".join(methods), path, info.file)
+    def add_routes(self, pages: dict[str, CompiledPage], files: list[WebappFile]) -> None:
+        """Every route of the launch, as :func:`plan_urls` decides them (its rules:
+        page and static URLs, index directories, clean URLs, ``#path`` patterns),
+        plus the forward table and ``url_for``'s table. ``files`` are the static
+        files, served or not."""
+        settings = self.app.settings
+        plan = plan_urls(
+            self.prefix,
+            [PageSpec(r, p.methods, p.header.paths, p.header.hidden) for r, p in pages.items()],
+            [f.relpath for f in files],
+            serve_static=self.static,
+            clean=settings.clean_urls,
+            redirect=settings.redirect_to_clean_urls,
+            display=self.display,
+        )
+        for error in plan.errors:
+            self.error(error)
+        for note in plan.notes:
+            self.log.info("%s", note)
+        callbacks: dict[str, Callable[[], Any]] = {}
+        for relpath, page in pages.items():
+            callback = callbacks[relpath] = self.page_callback(page)
+            path = route_for(self.prefix, relpath)
+            self.app.endpoints[path] = Endpoint(frozenset(page.methods), callback, relpath)
+            if page.header.hidden:
+                self.info(RouteInfo("", "hidden", relpath, page.methods, **self.describe(page)))
+        cache_control = settings.static_cache_control
+        for f in files if self.static else ():
+            content_type = content_type_for(f.relpath, self.encoding)
+            callbacks[f.relpath] = StaticFile(f.path, content_type, self.log, cache_control)
+        for route in plan.routes:
+            self.add_route(route, pages.get(route.file), callbacks[route.file])
+        self.app.urls.forms.update(plan.forms)
 
-    def add_indexes(self, pages: dict[str, CompiledPage], statics: dict[str, Any]) -> None:
-        """Directory routes for index files, by fixed precedence."""
-        by_dir: dict[str, list[str]] = {}
-        for relpath in [*pages, *statics]:
-            directory, _, name = relpath.rpartition("/")
-            if name in INDEX_NAMES and not (relpath in pages and pages[relpath].header.hidden):
-                by_dir.setdefault(directory, []).append(relpath)
-        for directory in sorted(by_dir):
-            candidates = sorted(
-                by_dir[directory], key=lambda r: INDEX_NAMES.index(r.rpartition("/")[2])
-            )
-            chosen = candidates[0]
-            for shadowed in candidates[1:]:
-                self.log.info("index %s is shadowed by %s", shadowed, chosen)
-            target_path = route_for(self.prefix, chosen)
-            route = self.app.router.literal[target_path]
-            methods = tuple(route)
-            for path in index_routes(self.prefix, chosen):
-                if path in self.app.router.literal:
-                    continue
-                for method in methods:
-                    self.app.add_literal_route(path, (method,), route[method].callback)
-                if chosen in pages:
-                    self.app.endpoints[path] = self.app.endpoints[target_path]
-                self.info(RouteInfo(path, "index", chosen, methods))
-                self.log.info("route %s %s -> %s", ",".join(methods), path, chosen)
+    def add_route(
+        self, route: PlannedRoute, page: CompiledPage | None, serve: Callable[[], Any]
+    ) -> None:
+        """Register one planned route: ``serve`` answers it, unless it redirects."""
+        config: dict[str, Any] = {}
+        described: dict[str, Any] = {}
+        if page is not None:
+            config[PAGE_KEY] = page.relpath
+            if page.header.allow_cross_origin:
+                config[CROSS_ORIGIN_ALLOWED] = True  # every URL form of the page
+            described = self.describe(page)
+        pattern = route.pattern
+        callback, redirect = serve, route.redirect
+        if redirect and pattern is not None:
+            callback = redirect_swapping_base(pattern.base, redirect)
+            redirect = f"{redirect}/{pattern.pattern}"
+        elif redirect:
+            callback = redirect_to(redirect)
+        if pattern is not None:
+            self.app.add_pattern_route(pattern, route.methods, callback, config)
+        else:
+            self.app.add_literal_route(route.path, route.methods, callback, config)
+            if page is not None and route.kind != "page":
+                # Forwards to a page's other URLs serve it (never a redirect).
+                literal = self.app.endpoints[route_for(self.prefix, page.relpath)]
+                self.app.endpoints[route.path] = literal
+        self.info(RouteInfo(
+            route.path, route.kind, route.file, route.methods,
+            pattern=pattern.pattern if pattern is not None else "", redirect=redirect,
+            **described,
+        ))  # fmt: skip
+        to = f"{redirect} (redirect)" if redirect else route.file
+        self.log.info("route %s %s -> %s", ",".join(route.methods), route.path, to)
 
     # -- request handling --------------------------------------------------------------
     def observed(

@@ -7,8 +7,11 @@ from typing import Any, ClassVar, overload
 
 from ._protocols import ErrorResponse, Request, Response
 from ._session import SESSION_KEY, Flash, Session
+from ._urls import Query
 
 __all__ = ["BasePage", "ErrorPage", "Page"]
+
+PARAMS_KEY = "tincan.params"  # _app.PARAMS_KEY: the router's values of a #path match
 
 
 def _class_export_names(cls: type[BasePage]) -> tuple[str, ...]:
@@ -28,7 +31,7 @@ def _class_export_names(cls: type[BasePage]) -> tuple[str, ...]:
         if name.startswith("_") or name in hidden:
             continue
         static = inspect.getattr_static(cls, name)
-        if isinstance(static, _SessionAttribute):
+        if isinstance(static, _SessionAttribute | _ParamsAttribute):
             continue  # exported only when the page assigned it (see _SessionAttribute)
         if isinstance(static, property) or not callable(getattr(cls, name)):
             kept.append(name)
@@ -73,6 +76,36 @@ class _SessionAttribute:
         instance.__dict__.pop("session", None)
 
 
+class _ParamsAttribute:
+    """``page.params``: the values of the ``#path`` pattern the request matched
+    (``{}`` for other URLs), as the router converted them.
+
+    Like ``session`` it is no template variable of its own (templates use
+    ``page.params``), and a plain ``self.params`` assigned by code-behind wins
+    and is exported like any other attribute.
+    """
+
+    def __get__(self, instance: Page | None, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        found = instance.__dict__
+        own = found.get("params", _NOT_GIVEN)
+        if own is not _NOT_GIVEN:
+            return own
+        params = found.get("_tincan_params")
+        if params is None:
+            environ = getattr(instance.request, "environ", None)
+            params = environ.get(PARAMS_KEY) if isinstance(environ, dict) else None
+            params = found["_tincan_params"] = {} if params is None else params
+        return params
+
+    def __set__(self, instance: Page, value: Any) -> None:
+        instance.__dict__["params"] = value
+
+    def __delete__(self, instance: Page) -> None:
+        instance.__dict__.pop("params", None)
+
+
 class BasePage:
     """Common base: request logic in :meth:`handle`, template variables from :meth:`export`."""
 
@@ -80,6 +113,20 @@ class BasePage:
     _hidden_names: ClassVar[frozenset[str]] = frozenset()
     # (class, names) cache of _class_export_names: export() runs on every request.
     _tincan_export_names: ClassVar[tuple[type, tuple[str, ...]] | None] = None
+
+    request: Request
+
+    def url_for(self, target: str, /, _query: Query | None = None, **params: Any) -> str:
+        """The URL of the page ``target``, for links: ``page.url_for('entry.pspx', id=3)``.
+
+        ``target`` is a page path as ``#forward`` takes it (relative to the
+        directory of the page this request is served as, or ``/``-absolute from
+        the webapp root); ``params`` fill a ``#path`` form; ``_query`` adds a
+        query string. The URL includes ``SCRIPT_NAME`` and the urlroot, and is
+        the clean one with ``clean_urls``.
+        """
+        request = self.request
+        return request.app.request_url_for(request.environ, target, _query, params)
 
     def handle(self) -> Any:
         """Request logic; the default does nothing.
@@ -149,6 +196,7 @@ class Page(BasePage):
     request: Request
     response: Response
     session = _SessionAttribute()
+    params = _ParamsAttribute()
 
     def flash(self, message: str, category: str = "message") -> None:
         """Leave ``message`` for the next page this visitor sees (Post/Redirect/Get)."""

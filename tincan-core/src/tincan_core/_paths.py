@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
+from ._classify import INDEX_NAMES, PAGE_SUFFIX
 from ._errors import TinCanError
 
 __all__ = [
+    "clean_route_for",
+    "directory_url",
     "index_routes",
     "normalize_urlroot",
+    "pattern_base",
+    "quote_path",
     "resolve_url_path",
     "resolve_webapp_path",
     "route_for",
 ]
+
+_PAGE_INDEX = INDEX_NAMES[0]  # index.pspx
 
 
 def _join_segments(base: list[str], path: str) -> list[str] | None:
@@ -57,6 +66,36 @@ def normalize_urlroot(urlroot: str) -> str:
 def route_for(prefix: str, relpath: str) -> str:
     """The route of a webapp file: the prefix plus its path, literally."""
     return f"{prefix}/{relpath}"
+
+
+def directory_url(prefix: str, relpath: str) -> str:
+    """The URL of the directory holding ``relpath``, without its trailing slash
+    (``""`` for the top directory under urlroot ``/``)."""
+    directory = relpath.rpartition("/")[0]
+    return f"{prefix}/{directory}" if directory else prefix
+
+
+def clean_route_for(prefix: str, relpath: str) -> str:
+    """The clean URL of a page: without ``.pspx``; an index page's is its directory.
+
+    ``a/b/name.pspx`` -> ``/a/b/name``; ``a/index.pspx`` -> ``/a/``.
+    """
+    if relpath.rpartition("/")[2] == _PAGE_INDEX:
+        return directory_url(prefix, relpath) + "/"
+    return f"{prefix}/{relpath[: -len(PAGE_SUFFIX)]}"
+
+
+def pattern_base(prefix: str, relpath: str, *, clean: bool) -> str:
+    """The URL a page's ``#path`` patterns are appended to (after a ``/``): its own
+    route, or its clean URL; an index page's clean base is its directory."""
+    if not clean:
+        return route_for(prefix, relpath)
+    return clean_route_for(prefix, relpath).removesuffix("/")
+
+
+def quote_path(path: str) -> str:
+    """A decoded URL path percent-encoded for a link or a ``Location`` header."""
+    return quote(path, safe="/")
 
 
 def index_routes(prefix: str, relpath: str) -> list[str]:
