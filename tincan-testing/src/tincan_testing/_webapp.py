@@ -25,6 +25,7 @@ from ._trace import PageVisit, TracingApp, TracingTransport, record_visit
 
 __all__ = ["LiveServer", "Webapp", "WebappFiles", "no_collection", "write_webapp"]
 
+CROSS_SITE_ORIGIN = "https://elsewhere.example"
 TEST_BASE_URL = "http://testserver"
 
 BasePageT = TypeVar("BasePageT", bound=BasePage)
@@ -340,7 +341,11 @@ class Webapp:
         return url_path(relpath, self.urlroot)
 
     def client(
-        self, *, raise_server_exceptions: bool | None = None, **kwargs: Any
+        self,
+        *,
+        raise_server_exceptions: bool | None = None,
+        cross_site: bool = False,
+        **kwargs: Any,
     ) -> httpx.Client:
         """An ``httpx.Client`` calling the app in-process, ``base_url="http://testserver"``.
 
@@ -348,6 +353,11 @@ class Webapp:
         code-behind or template) is raised from the client call, with the page's
         ``file:line``; ``raise_server_exceptions=False`` returns the 500 response
         instead (the webapp's default is the launch option of that name).
+        The client keeps cookies (so sessions last across its requests) and, like
+        any non-browser client, passes the cross-origin check; ``cross_site=True``
+        makes every request look like a browser's from another site
+        (``Sec-Fetch-Site: cross-site``, ``Origin: https://elsewhere.example``),
+        so unsafe methods get the 403 a forged form post would.
         Other keyword arguments go to ``httpx.Client``; the client is closed with
         the webapp.
         """
@@ -355,6 +365,11 @@ class Webapp:
             raise RuntimeError(f"the webapp at {self.root} did not launch: {self.problems()}")
         if raise_server_exceptions is None:
             raise_server_exceptions = self.raise_server_exceptions
+        if cross_site:
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("Sec-Fetch-Site", "cross-site")
+            headers.setdefault("Origin", CROSS_SITE_ORIGIN)
+            kwargs["headers"] = headers
         kwargs.setdefault("base_url", TEST_BASE_URL)
         transport = TracingTransport(
             self._tracing, raise_server_exceptions=raise_server_exceptions
