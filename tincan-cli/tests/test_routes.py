@@ -89,6 +89,33 @@ def test_urlroot_prefixes_every_route(capsys: pytest.CaptureFixture[str], featur
     assert all(path.startswith("/shop") for path in paths)
 
 
+def test_patterns_clean_urls_and_redirects_are_listed(
+    capsys: pytest.CaptureFixture[str], make_webapp: Any
+) -> None:
+    root = make_webapp(
+        {
+            "WEB-INF/tincan.toml": "clean_urls = true\nredirect_to_clean_urls = true\n",
+            "entry.pspx": "#path <id:int>\n#path <id:int>/<slug>\n<p/>\n",
+            "docs/index.pspx": "<p/>\n",
+        }
+    )
+    code, out, _ = routes(capsys, str(root), "--json")
+    assert code == 0
+    rows = by_path(json.loads(out))
+    assert rows["/entry/<id:int>"]["kind"] == "pattern"
+    assert rows["/entry/<id:int>"]["pattern"] == "<id:int>"
+    assert rows["/entry/<id:int>/<slug>"]["file"] == "entry.pspx"
+    assert rows["/entry.pspx/<id:int>"]["redirect"] == "/entry/<id:int>"
+    assert rows["/entry"]["kind"] == "clean"
+    assert rows["/entry.pspx"]["redirect"] == "/entry"
+    assert rows["/docs"]["kind"] == "redirect" and rows["/docs"]["redirect"] == "/docs/"
+    assert rows["/docs/"]["pattern"] is None
+    code, out, _ = routes(capsys, str(root))
+    table = out.split("\n\n")[0]
+    assert "/entry/<id:int>/<slug>" in table
+    assert "redirect -> /entry/<id:int>" in table
+
+
 def test_launch_errors_exit_1_with_the_errors_on_stderr(
     capsys: pytest.CaptureFixture[str], broken_webapp: Path
 ) -> None:

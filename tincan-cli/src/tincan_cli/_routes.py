@@ -76,6 +76,8 @@ def route_rows(infos: Sequence[RouteInfo], fsroot: str) -> list[dict[str, Any]]:
                 "forward": source.forward or None,
                 "served_by": source.served_by or None,
                 "errors": list(info.errors),
+                "pattern": info.pattern or None,  # a #path pattern, as written
+                "redirect": info.redirect or None,  # where the route redirects to
             }
         )
     return rows
@@ -91,6 +93,8 @@ def _display_order(info: RouteInfo) -> tuple[int, str, str]:
 
 def _details(row: dict[str, Any]) -> str:
     parts = []
+    if row["redirect"]:
+        parts.append(f"redirect -> {row['redirect']}")
     if row["forward"]:
         parts.append(f"forward -> {row['forward']}")
     if row["errors"]:
