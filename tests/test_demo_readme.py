@@ -29,6 +29,8 @@ def tutorial(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "hello/WEB-INF/tlib/layout.pt",
         "hello/errors/404.pspx",
         "hello/style.css",
+        "hello/WEB-INF/tincan.toml",
+        "hello/entry.pspx",
     }
     for relpath, text in files.items():
         path = root / relpath
@@ -51,6 +53,13 @@ def test_the_tutorial_webapp_works(tincan_webapp: WebappFactory, tutorial: Path)
     assert missing.status_code == 404
     assert "Nothing lives at <code>/nothing-here.pspx</code>." in missing.text
     assert client.get("/style.css").headers["content-type"] == "text/css; charset=utf-8"
+    # Step 6: clean URLs, #path and url_for.
+    entry = client.get("/entry/41")
+    assert "<h1>Entry 41</h1>" in entry.text
+    assert '<a href="/entry/42">next</a>' in entry.text
+    assert '<a href="/?from=entry">home</a>' in entry.text
+    assert "<h1>Entry 41</h1>" in client.get("/entry.pspx/41").text
+    assert client.get("/entry/abc").status_code == 404
 
 
 def test_the_wsgi_example_runs_unchanged_but_for_the_path(

@@ -131,6 +131,18 @@ def test_literal_routes_match_first(launch_webapp: Launch) -> None:
     assert webapp.get("/docs/intro").text == "<p>/docs/intro {'slug': 'intro'}</p>"
 
 
+def test_a_literal_path_with_another_method_is_its_405_not_a_pattern(
+    launch_webapp: Launch,
+) -> None:
+    webapp = launch_webapp(
+        {"docs/index.pspx": "#methods POST\n#path <slug>\n" + SHOW, "docs/about.pspx": "<p/>"},
+        clean_urls=True,
+    )
+    refused = webapp.request("POST", "/docs/about")
+    assert (refused.status_code, refused.headers["allow"]) == (405, "GET, HEAD")
+    assert webapp.request("POST", "/docs/other").text == "<p>/docs/other {'slug': 'other'}</p>"
+
+
 def test_patterns_with_more_literal_segments_are_tried_first(launch_webapp: Launch) -> None:
     webapp = launch_webapp(
         {

@@ -201,13 +201,11 @@ class _Router(bottle.Router):  # type: ignore[misc]
                     route = routes.get("ANY")
             if route is not None:
                 return route, {}
-        if self.patterns:
-            found, values, allowed = self.match_pattern(path, method)
+        elif self.patterns:  # a path the literal table has is never a pattern's
+            found, values, routes = self.match_pattern(path, method)
             if found is not None:
                 environ[PARAMS_KEY] = values
                 return found, {}
-            if routes is None:
-                routes = allowed
         try:
             return super().match(environ)  # type: ignore[no-any-return]
         except bottle.HTTPError as exc:
