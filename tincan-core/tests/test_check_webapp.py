@@ -336,3 +336,14 @@ def test_json_document() -> None:
     assert str(report.findings[0]) == (
         "/w/a.pspx:3: warning: 'x' is not defined (did you mean 'y'?) [undefined-name]"
     )
+
+
+def test_path_patterns_count_for_links(check: Callable[..., CheckReport]) -> None:
+    report = check(
+        {
+            "entry.pspx": "#path <number:int>\n<p>${page.params}</p>\n",
+            "index.pspx": '<a href="entry.pspx/42">ok</a>\n<a href="entry.pspx/x">no</a>\n',
+        }
+    )
+    broken = [line for code, _, line in codes(report.findings) if code == "broken-link"]
+    assert broken == [2]

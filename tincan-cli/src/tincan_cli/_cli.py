@@ -114,6 +114,52 @@ def _add_compile_parser(commands: Any) -> None:
     add_debug_option(parser, subcommand=True)
 
 
+def _add_check_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "check",
+        help="find mistakes a launch accepts and a request would show",
+        description="Compile the webapp in DIR as 'tincan compile' does, launch it, and "
+        "check what no launch looks at: template names nothing defines, metal:use-macro "
+        "naming no macro, fill-slots naming no slot, #methods words that are no standard "
+        "method, and literal internal links (href, src, action) that no route or static "
+        "file answers. Findings are printed as file:line: severity: message [code].",
+        formatter_class=FORMATTER,
+        epilog=examples(
+            "tincan check mysite",
+            "tincan check --strict mysite /shop",
+            "tincan check --json mysite > findings.json",
+        )
+        + "\n\nexit status: 0 when no errors were found (with --strict: no errors and no "
+        "warnings), 1 otherwise, 2 on bad usage.",
+    )
+    add_webapp_arguments(parser, dir_name="DIR")
+    add_encoding_option(parser)
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=positive_int,
+        metavar="N",
+        help="parallel compile processes (default: every core)",
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="fail (exit 1) on warnings too, not only errors"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON document (schema 1: the findings with severity, file, line, "
+        "code, message and suggestion, and their counts) instead of text",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also print the notes (pages whose names cannot be checked, directories "
+        "without pages, codes without an error page)",
+    )
+    add_debug_option(parser, subcommand=True)
+
+
 def _add_routes_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "routes",
@@ -172,6 +218,7 @@ def build_parser() -> ArgumentParser:
     commands.required = True
     _add_serve_parser(commands)
     _add_compile_parser(commands)
+    _add_check_parser(commands)
     _add_routes_parser(commands)
     _add_new_parser(commands)
     _add_forwarded_parsers(commands)
@@ -193,6 +240,18 @@ def _dispatch(namespace: argparse.Namespace) -> int:
             namespace.jobs,
             quiet=namespace.quiet,
             debug=namespace.debug,
+        )
+    if command == "check":
+        from ._check import check_command
+
+        return check_command(
+            namespace.fsroot,
+            namespace.urlroot,
+            namespace.encoding,
+            namespace.jobs,
+            strict=namespace.strict,
+            as_json=namespace.json,
+            verbose=namespace.verbose,
         )
     if command == "routes":
         from ._routes import routes_command

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from tincan_core import CompileReport, compile_webapp
+from tincan_core import CompileReport, check_webapp, compile_webapp
 
 from ._errors import EXIT_FAILURE, EXIT_OK
-from ._options import check_encoding, check_webapp, stderr_is_terminal
+from ._options import check_encoding, stderr_is_terminal
+from ._options import check_webapp as webapp_directory
 from ._output import command_logger
 
 __all__ = ["ProgressLine", "compile_command", "summary_line"]
@@ -38,19 +39,20 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
-def summary_line(report: CompileReport) -> str:
-    return (
+def summary_line(report: CompileReport, check_note: str = "") -> str:
+    line = (
         f"{_plural(report.pages, 'page')}: {report.templates_compiled} template(s) compiled, "
         f"{report.templates_cached} cached, {report.code_behind} code-behind module(s), "
         f"{len(report.errors)} error(s)"
     )
+    return f"{line}, {check_note}" if check_note else line
 
 
 def compile_command(
     fsroot: str, encoding: str, jobs: int | None, *, quiet: bool, debug: bool
 ) -> int:
     check_encoding(encoding)
-    root = check_webapp(fsroot)
+    root = webapp_directory(fsroot)
     progress = ProgressLine(sys.stderr) if stderr_is_terminal() and not quiet else None
     with command_logger("tincan", debug=debug) as log:
         try:
@@ -68,5 +70,11 @@ def compile_command(
         for error in report.errors:
             print(error, file=sys.stderr)
     if not quiet:
-        print(summary_line(report))
+        from ._check import warnings_note
+
+        # What 'tincan check' would warn about too; compile knows no urlroot.
+        checked = check_webapp(
+            root, encoding=encoding, compile_report=report, absolute_links=False
+        )
+        print(summary_line(report, warnings_note(checked.findings)))
     return EXIT_FAILURE if report.errors else EXIT_OK

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import tincan_core
+from tincan_core import check_app
 
+from ._check import BackgroundCheck, warnings_note
 from ._errors import EXIT_FAILURE, EXIT_OK, CommandError, UsageError
 from ._options import check_encoding, check_webapp
 from ._output import command_logger, plain_logger
@@ -98,9 +100,10 @@ def serve(options: ServeOptions) -> int:
 
         if options.compile:
             write_compile_caches(root, options.encoding)
-            _, errors = launch(log)
+            compiled, errors = launch(log)
             if report_errors(errors, force=False):
-                _stderr("0 error(s) detected")
+                note = warnings_note(check_app(compiled)) if compiled is not None else ""
+                _stderr("0 error(s) detected" + (f", {note}" if note else ""))
                 return EXIT_OK
             return EXIT_FAILURE
 
@@ -129,8 +132,15 @@ def serve(options: ServeOptions) -> int:
             )
             reloader.start()
 
+        # gunicorn forks its workers after the announcement: no thread may run then.
+        checked = BackgroundCheck(app, background=options.server != "gunicorn")
+
         def announce(url: str) -> None:
-            print(f"Serving {root} on {url} (press Ctrl-C to stop)", flush=True)
+            note = checked.note()
+            print(
+                f"Serving {root} on {url} (press Ctrl-C to stop)" + (f"; {note}" if note else ""),
+                flush=True,
+            )
 
         try:
             return run_server(wsgi_app, settings, announce, log)

@@ -75,10 +75,15 @@ def check_webapp(
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     compile_report: CompileReport | None = None,
+    absolute_links: bool = True,
 ) -> CheckReport:
     """Compile the webapp at ``fsroot`` as ``compile_webapp`` does, launch it under
-    ``urlroot`` with static files, and check it; ``compile_report``: the caller
-    compiled it already."""
+    ``urlroot`` with static files, and check it (see the module's table).
+
+    ``compile_report``: the caller compiled it already. ``absolute_links=False``:
+    the urlroot the site is served under is not known, so links starting with
+    ``/`` are not judged.
+    """
     root = os.path.abspath(os.fspath(fsroot))
     report = CheckReport(root, urlroot)
     try:
@@ -102,6 +107,6 @@ def check_webapp(
     app, _ = launch(root, urlroot, logger=logger, encoding=encoding, static=True)
     findings += [located(w, "warning", "launch-warning") for w in collector.warnings]
     if app is not None:
-        findings += check_app(app)
+        findings += check_app(app, absolute_links=absolute_links)
     report.findings = sorted_findings(findings)
     return report

@@ -59,8 +59,9 @@ def _close(word: str, candidates: Iterable[str]) -> str | None:
 
 
 class _Analysis:
-    def __init__(self, app: TinCan) -> None:
+    def __init__(self, app: TinCan, *, absolute_links: bool) -> None:
         self.app = app
+        self.absolute_links = absolute_links
         self.root: str = app.config["tincan.fsroot"]
         self.encoding: str = app.config.get("tincan.encoding", "utf-8")
         self.prefix = normalize_urlroot(app.config.get("tincan.urlroot", "/"))
@@ -126,14 +127,16 @@ class _Analysis:
     def routed(self, path: str) -> bool:
         """Whether a GET of ``path`` reaches a route or a static file.
 
-        Literal routes first (pages, index directories, static files). Other
-        routes (``#path`` patterns, Bottle routes added to the app) are Bottle's
-        router's: any rule it matches for some method counts.
+        Literal routes first (pages, index directories, static files, redirects),
+        then the app's router as a request would meet it (``#path`` patterns,
+        Bottle routes added to the app), without the request policy. A route
+        that answers another method counts: the path exists.
         """
         if path in self.app.router.literal or path in self.static_paths:
             return True
+        environ = {"PATH_INFO": path, "REQUEST_METHOD": "GET"}
         try:
-            bottle.Router.match(self.app.router, {"PATH_INFO": path, "REQUEST_METHOD": "GET"})
+            self.app.router._match(environ, "GET")
         except bottle.HTTPError as exc:
             return bool(exc.status_code == 405)
         return True
@@ -256,6 +259,8 @@ class _Analysis:
     def links(self, links: Iterable[LinkUse], bases: list[str], *, relative: bool) -> None:
         for link in links:
             absolute = link.url.strip().startswith("/")
+            if absolute and not self.absolute_links:
+                continue  # the urlroot the site is served under is not known
             if not absolute and not (relative and bases):
                 continue  # relative to a URL no one can tell (error and hidden pages)
             for base in bases or [self.prefix + "/"]:
@@ -334,10 +339,12 @@ class _Analysis:
             )
 
 
-def check_app(app: TinCan) -> list[Finding]:
+def check_app(app: TinCan, *, absolute_links: bool = True) -> list[Finding]:
     """What the checks find in a launched webapp, launch errors aside.
 
     Reads the templates and code-behind classes the launch used; compiles and
     renders nothing. Works for an app launched with or without static files.
+    ``absolute_links=False``: links starting with ``/`` are not judged (when the
+    app was launched under another urlroot than the site is served under).
     """
-    return _Analysis(app).run()
+    return _Analysis(app, absolute_links=absolute_links).run()
