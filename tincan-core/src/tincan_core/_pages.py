@@ -85,6 +85,11 @@ class _ParamsAttribute:
     and is exported like any other attribute.
     """
 
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _ParamsAttribute: ...
+    @overload
+    def __get__(self, instance: Page, owner: type | None = None) -> dict[str, Any]: ...
+
     def __get__(self, instance: Page | None, owner: type | None = None) -> Any:
         if instance is None:
             return self
