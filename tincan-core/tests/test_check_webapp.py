@@ -284,6 +284,30 @@ def test_custom_export_is_not_checked(check: Callable[..., CheckReport]) -> None
     assert "passes self to helpers.fill()" in skipped[1]
 
 
+def test_base_class_calls_and_constructor_keywords(check: Callable[..., CheckReport]) -> None:
+    # Code-behind in TinCan 0.1's style: explicit base calls, the original's keywords.
+    report = check(
+        {
+            "index.pspx": "<p>${a} ${b} ${c}</p>\n",
+            "index.py": (
+                "from tincan import Page\n"
+                "class Base(Page):\n"
+                "    def __init__(self, req, resp):\n"
+                "        super().__init__(req=req, resp=resp)\n"
+                "        self.a = 1\n"
+                "class Index(Base):\n"
+                "    def __init__(self, req, resp):\n"
+                "        Base.__init__(self, req, resp)\n"
+                "        self.b = 2\n"
+                "    def handle(self):\n"
+                "        self.c = type(self).__name__\n"
+            ),
+        }
+    )
+    assert [f for f in report.findings if f.severity != "info"] == []
+    assert [f for f in report.findings if f.code == "not-checked"] == []
+
+
 def test_directories_and_error_pages(check: Callable[..., CheckReport]) -> None:
     report = check(
         {

@@ -78,8 +78,14 @@ def _self_name(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
     return args[0].arg if args else None
 
 
-def _assigned(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str] | str:
-    """Attributes a method assigns on its first argument, or why that is unknowable."""
+def _assigned(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, classes: frozenset[str]
+) -> set[str] | str:
+    """Attributes a method assigns on its first argument, or why that is unknowable.
+
+    ``classes``: the names of the classes of the MRO; ``Base.__init__(self, ...)``
+    runs code whose assignments are read anyway.
+    """
     me = _self_name(function)
     if me is None:
         return set()
@@ -97,6 +103,13 @@ def _assigned(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str] | st
             if not any(isinstance(a, ast.Name) and a.id == me for a in args):
                 continue
             callee = node.func.id if isinstance(node.func, ast.Name) else None
+            func = node.func
+            if (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id in classes
+            ):
+                continue
             if callee == "setattr" and len(node.args) >= 2:
                 name = node.args[1]
                 if isinstance(name, ast.Constant) and isinstance(name.value, str):
@@ -110,14 +123,14 @@ def _assigned(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str] | st
 
 
 @lru_cache(maxsize=1024)
-def _instance_names(klass: type) -> frozenset[str] | str:
+def _instance_names(klass: type, classes: frozenset[str]) -> frozenset[str] | str:
     node = _class_node(klass)
     if isinstance(node, str):
         return node
     found: set[str] = set()
     for item in ast.walk(node):
         if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            names = _assigned(item)
+            names = _assigned(item, classes)
             if isinstance(names, str):
                 return f"{klass.__qualname__}.{names}"
             found |= names
@@ -161,10 +174,11 @@ def page_names(cls: type[BasePage]) -> PageNames:
         if owner is not None and owner is not object:
             return unknown(f"{owner.__qualname__} defines {special}()")
     names = {"page", *_class_export_names(cls)}
+    classes = frozenset(klass.__name__ for klass in cls.__mro__)
     for klass in cls.__mro__:
         if klass is object or klass is BasePage:
             continue
-        instance = _instance_names(klass)
+        instance = _instance_names(klass, classes)
         if isinstance(instance, str):
             return unknown(instance)
         names |= {n for n in instance if not n.startswith("_") and n not in hidden}
