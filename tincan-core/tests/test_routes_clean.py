@@ -93,6 +93,18 @@ def test_a_clean_url_something_else_has_is_a_launch_error_naming_both(
     assert webapp.get(clean).text != f"<p>{page}</p>"
 
 
+def test_a_clean_url_may_not_take_a_hidden_pages_url(launch_webapp: Launch) -> None:
+    # forward("/x.pspx") reaches the hidden page: that URL stays its own.
+    webapp = launch_webapp(
+        {"x.pspx": "#hidden\n<p>hidden</p>", "x.pspx.pspx": SHOW}, clean_urls=True
+    )
+    (message,) = webapp.log.errors()
+    assert message.endswith("clean URL /x.pspx is also the URL of hidden page x.pspx; "
+                            "the page answers only at its .pspx URL")  # fmt: skip
+    assert webapp.get("/x.pspx").status_code == 404
+    assert webapp.get("/x.pspx.pspx").text == "<p>/x.pspx.pspx</p>"
+
+
 def clean_of(relpath: str) -> str:
     return "/" + relpath.removesuffix(".pspx")
 

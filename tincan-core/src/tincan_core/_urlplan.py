@@ -100,9 +100,10 @@ class _Planner:
 
     def run(self, pages: list[PageSpec], statics: list[str], serve_static: bool) -> UrlPlan:
         routed = [p for p in pages if not p.hidden]
-        for page in routed:
+        for page in pages:
+            # A hidden page has no route, but forward() reaches it at its URL.
             path = route_for(self.prefix, page.relpath)
-            self.take(path, f"page {page.relpath}")
+            self.take(path, f"{'hidden page' if page.hidden else 'page'} {page.relpath}")
         # Static files have their URLs whoever serves them (this app or a web server
         # in front of it): a clean URL may not take one either way.
         for relpath in statics:
