@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,19 @@ BROKEN = {
     "    greeting = 'hello'\n",
     "form.pspx": "#methods GTE\n<p>form</p>\n",
 }
+
+
+@pytest.fixture(autouse=True)
+def own_imports(tmp_path: Path) -> Iterator[None]:
+    """Launching imports the trees' WEB-INF/lib modules and puts the directory on
+    sys.path: both are taken back, so no later test imports this test's modules."""
+    path = list(sys.path)
+    yield
+    sys.path[:] = path
+    inside = str(tmp_path) + os.sep
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", None) or "").startswith(inside):
+            del sys.modules[name]
 
 
 def check(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,19 @@ def codes(findings: list[Finding], *severities: str) -> list[tuple[str, str, int
         for f in findings
         if not severities or f.severity in severities
     ]
+
+
+@pytest.fixture(autouse=True)
+def own_imports(tmp_path: Path) -> Iterator[None]:
+    """Launching imports the trees' WEB-INF/lib modules and puts the directory on
+    sys.path: both are taken back, so no later test imports this test's modules."""
+    path = list(sys.path)
+    yield
+    sys.path[:] = path
+    inside = str(tmp_path) + os.sep
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", None) or "").startswith(inside):
+            del sys.modules[name]
 
 
 @pytest.fixture
