@@ -82,9 +82,7 @@ class SecureTree:
         for directory, relpath in self.indexes.items():
             target = routes[f"{prefix}/{relpath}"]
             base = f"{prefix}/{directory}" if directory else prefix
-            routes[f"{base}/"] = target
-            if base:
-                routes[base] = target
+            routes[f"{base}/"] = target  # the directory without its slash redirects here
         return routes
 
 

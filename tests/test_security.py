@@ -93,6 +93,9 @@ def test_every_public_url_is_served(site: Site) -> None:
             reply = send_raw(site.app, method, path.encode("utf-8").decode("latin-1"))
             assert reply.status == 200, (method, path, reply.body)
             site.check(reply, method, f"{method} {path}")
+        if path.endswith("/") and path != "/":  # an index: without its slash, a redirect
+            reply = send_raw(site.app, "GET", path[:-1].encode("utf-8").decode("latin-1"))
+            assert (reply.status, dict(reply.headers)["Location"]) == (301, path)
 
 
 def test_every_secret_name_is_404(site: Site) -> None:
