@@ -246,3 +246,17 @@ def test_every_url_url_for_builds_routes_back_to_its_values(
             continue
         assert unquote(url).startswith("/")
         assert client.get(url).json() == {"v": given_value}, url
+
+
+def test_error_pages_have_url_for_too(launch_webapp: Launch) -> None:
+    webapp = launch_webapp(
+        {
+            "about.pspx": "<p/>",
+            "errors/404.pspx": "#errors 404\n<a href=\"${page.url_for('/about.pspx')}\">about</a>",
+        },
+        clean_urls=True,
+        urlroot="/site",
+    )
+    missing = webapp.get("/site/nothing/here.pspx")
+    assert missing.status_code == 404
+    assert missing.text == '<a href="/site/about">about</a>'
