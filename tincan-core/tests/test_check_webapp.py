@@ -80,7 +80,6 @@ def test_the_demo_is_clean(tmp_path: Path) -> None:
 
 
 @needs_demo
-@needs_demo
 def test_the_demo_under_a_urlroot_is_clean(tmp_path: Path) -> None:
     root = shutil.copytree(DEMO, tmp_path / "demo", ignore=shutil.ignore_patterns("__pycache__"))
     assert check_webapp(root, "/guestbook", jobs=1).failed(strict=True) is False
