@@ -113,7 +113,7 @@ def test_unknown_or_non_text_encoding(
 
 def test_unknown_keyword_is_a_type_error(make_webapp: Callable[..., Path]) -> None:
     with pytest.raises(TypeError):
-        launch(make_webapp(), debug=True)  # type: ignore[call-arg]
+        launch(make_webapp(), debugging=True)
     with pytest.raises(TypeError):
         launch(make_webapp(), "/", True, None)  # type: ignore[misc]
 

@@ -62,6 +62,7 @@ def launch(
     logger: logging.Logger | None = None,
     encoding: str = ENCODING,
     static: bool = False,
+    debug: bool = False,
     **settings: Any,
 ) -> tuple[TinCan | None, int]:
     """Build the WSGI application of the webapp at ``fsroot`` (default: the current directory).
@@ -76,7 +77,8 @@ def launch(
     pages share (compiled templates, macro files, code-behind classes) is immutable
     once launched and every request gets its own page instance, so one app is
     correct under both kinds of server and the flag changes nothing.
-    ``static=True`` also routes the webapp's static files.
+    ``static=True`` also routes the webapp's static files. ``debug=True`` answers
+    500s with the developer error page (exception, frames, request); never in production.
 
     Further keywords are settings (``clean_urls=True``, ``trusted_origins=[...]``,
     ``max_body_size=...``; the keys of ``WEB-INF/tincan.toml``, with ``session_``
@@ -124,4 +126,8 @@ def launch(
     if sessions_error is not None:
         builder.error(sessions_error)
     errors = builder.build()
+    if debug:  # decided here: the production 500 path is untouched
+        from ._debugpage import install_debug_page
+
+        install_debug_page(app, root)
     return app, errors
