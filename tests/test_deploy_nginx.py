@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
-import os
 import re
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -33,9 +31,9 @@ from tincan_static import main_install_static
 from tests._deploy import (
     EDITOR_COPIES,
     PLANTED,
-    SBIN_PATH,
     VENV_BIN,
     copy_demo,
+    ensure_debian_package,
     fetch,
     free_port,
     plant_editor_copies,
@@ -53,40 +51,6 @@ from tests._deploy import (
 pytestmark = pytest.mark.slow
 
 
-def ensure_debian_package(binary: str, packages: tuple[str, ...]) -> str:
-    """The path of ``binary``, installing the first installable of ``packages`` if needed."""
-    found = shutil.which(binary, path=SBIN_PATH)
-    if found:
-        return found
-    if os.name != "posix" or os.geteuid() != 0:
-        pytest.skip(f"{binary} is not installed and the tests do not run as root to install it")
-    if not shutil.which("apt-get"):
-        pytest.skip(f"{binary} is not installed and there is no apt-get to install it")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    update = subprocess.run(
-        ["apt-get", "update", "-q"], env=env, capture_output=True, text=True, timeout=600
-    )
-    if update.returncode != 0:
-        pytest.skip(f"apt-get update failed, cannot install {binary}: {update.stderr[-500:]}")
-    failures = []
-    for package in packages:
-        result = subprocess.run(
-            ["apt-get", "install", "-y", "-q", "--no-install-recommends", package],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        if result.returncode == 0:
-            break
-        failures.append(f"{package}: {result.stderr.strip()[-300:]}")
-    found = shutil.which(binary, path=SBIN_PATH)
-    if not found:
-        pytest.skip(f"could not install {binary} with apt-get: {'; '.join(failures)}")
-    return found
-
-
-# Each request the application gets, with the headers that tell it about the client.
 FORWARDED_HEADERS = ("host", "x-forwarded-host", "x-forwarded-for", "x-forwarded-proto",
                      "x-forwarded-port", "x-forwarded-prefix", "forwarded")  # fmt: skip
 ACCESS_LOG_FORMAT = "%(r)s %(s)s " + " ".join(f"{h}=[%({{{h}}}i)s]" for h in FORWARDED_HEADERS)
