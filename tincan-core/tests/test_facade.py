@@ -50,3 +50,9 @@ def test_default_encoding_is_utf8() -> None:
 
 def test_facade_version_is_the_core_version() -> None:
     assert tincan.__version__ == tincan_core.__version__
+
+
+def test_tincan_core_exports_every_name_it_lists() -> None:
+    assert set(tincan_core.__all__) >= SPEC_NAMES
+    for name in tincan_core.__all__:
+        assert hasattr(tincan_core, name), name

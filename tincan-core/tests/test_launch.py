@@ -15,7 +15,6 @@ from urllib.parse import quote
 import httpx
 import pytest
 import tincan
-import tincan_core
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tincan_core import launch
@@ -587,27 +586,6 @@ def test_code_behind_bytecode_goes_to_pycache(
     assert any((root / "sub" / "__pycache__").iterdir())
 
 
-# -- the public API ----------------------------------------------------------------------
-# The facade (``import tincan``) re-exports these; packages/tincan/tests checks that.
-SPEC_NAMES = {
-    "launch",
-    "TinCan",
-    "BasePage",
-    "Page",
-    "ErrorPage",
-    "TinCanException",
-    "TinCanError",
-    "TemplateHeaderError",
-    "ENCODING",
-    "chameleon_template",
-    "chameleon_view",
-}
-
-
-def test_public_names() -> None:
-    assert set(tincan_core.__all__) >= SPEC_NAMES
-    for name in tincan_core.__all__:
-        assert hasattr(tincan_core, name), name
 
 
 # -- robustness --------------------------------------------------------------------------
@@ -695,6 +673,7 @@ def test_any_tree_launches_and_every_problem_is_one_logged_error(
     assert len(registered) + errors >= len(pages)
     with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://t") as client:
         for path in routed:
+            # Any status will do (a generated page may fail at request time); what
+            # must hold is that the app answers, and never with a traceback.
             response = client.get(quote(path))
-            assert response.status_code < 500 or response.status_code == 500
             assert "Traceback" not in response.text

@@ -16,6 +16,7 @@ from ._options import (
     ArgumentParser,
     add_debug_option,
     add_encoding_option,
+    add_jobs_option,
     add_serve_options,
     add_webapp_arguments,
     positive_int,
@@ -101,13 +102,7 @@ def _add_compile_parser(commands: Any) -> None:
     )
     parser.add_argument("fsroot", metavar="DIR", help="the webapp directory")
     add_encoding_option(parser)
-    parser.add_argument(
-        "-j",
-        "--jobs",
-        type=positive_int,
-        metavar="N",
-        help="parallel compile processes (default: every core)",
-    )
+    add_jobs_option(parser)
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress line and no summary, only errors"
     )
@@ -134,13 +129,7 @@ def _add_check_parser(commands: Any) -> None:
     )
     add_webapp_arguments(parser, dir_name="DIR")
     add_encoding_option(parser)
-    parser.add_argument(
-        "-j",
-        "--jobs",
-        type=positive_int,
-        metavar="N",
-        help="parallel compile processes (default: every core)",
-    )
+    add_jobs_option(parser)
     parser.add_argument(
         "--strict", action="store_true", help="fail (exit 1) on warnings too, not only errors"
     )

@@ -15,6 +15,7 @@ __all__ = [
     "ArgumentParser",
     "add_debug_option",
     "add_encoding_option",
+    "add_jobs_option",
     "add_serve_options",
     "add_webapp_arguments",
     "check_encoding",
@@ -113,6 +114,16 @@ def add_encoding_option(parser: argparse.ArgumentParser) -> None:
         default="utf-8",
         metavar="ENC",
         help="text encoding of the webapp's pages and macro files (default: utf-8)",
+    )
+
+
+def add_jobs_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=positive_int,
+        metavar="N",
+        help="parallel compile processes (default: every core)",
     )
 
 

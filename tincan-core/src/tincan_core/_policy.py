@@ -73,10 +73,8 @@ class RequestPolicy:
     # -- before routing --------------------------------------------------------------
     def intake(self, environ: dict[str, Any]) -> bottle.HTTPError | None:
         """Settle forwarded headers and the body; an error to send instead, or ``None``."""
-        for key in _FORWARDED_KEYS:
-            if key in environ:
-                self._forwarded(environ)
-                break
+        if not environ.keys().isdisjoint(_FORWARDED_KEYS):
+            self._forwarded(environ)
         if "CONTENT_LENGTH" in environ or "HTTP_TRANSFER_ENCODING" in environ:
             try:
                 self._body(environ)
