@@ -23,8 +23,12 @@ Layout of the file (every key optional)::
     max_age = 1209600                  # seconds
     cookie_name = "tincan-session"
 
-    [app]                              # free-form values for the webapp's own code
+    [app]                              # the webapp's own values (AppSettings)
     database = "/var/lib/guestbook/entries.sqlite"
+
+The ``[app]`` table is the webapp's: any keys, any TOML values. It must be a
+table; its values are checked by the code that reads them, through
+:class:`AppSettings`' getters, whose errors name this file and the key's line.
 """
 
 from __future__ import annotations
@@ -41,11 +45,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from ._appsettings import AppSettings
 from ._errors import TinCanError
 
 __all__ = [
     "DEFAULT_SECURITY_HEADERS",
     "SETTINGS_FILE",
+    "AppSettings",
     "Settings",
     "load_settings",
     "merge_overrides",
@@ -87,7 +93,7 @@ class Settings:
     session_key_file: str | None = None
     session_max_age: int = 14 * 24 * 3600
     session_cookie_name: str = "tincan-session"
-    app: Mapping[str, Any] = field(default_factory=lambda: _frozen({}))
+    app: AppSettings = field(default_factory=AppSettings)
 
     def response_headers(self) -> tuple[tuple[str, str], ...]:
         """The security headers every response gets, dropped ones left out."""
@@ -220,10 +226,10 @@ def _headers(value: Any) -> Mapping[str, str]:
     return _frozen(headers)
 
 
-def _free_table(value: Any) -> Mapping[str, Any]:
+def _app_table(value: Any) -> AppSettings:
     if not isinstance(value, dict):
         raise ValueError("must be a table")
-    return _frozen(value)
+    return AppSettings(value)
 
 
 # (table, key) in the file -> (field of Settings, check). Table "" is the top level.
@@ -238,7 +244,7 @@ _SCHEMA: dict[tuple[str, str], tuple[str, Check]] = {
     ("session", "key_file"): ("session_key_file", _key_file),
     ("session", "max_age"): ("session_max_age", _seconds),
     ("session", "cookie_name"): ("session_cookie_name", _cookie_name),
-    ("", "app"): ("app", _free_table),
+    ("", "app"): ("app", _app_table),
 }
 _TABLES = frozenset({"session"})  # tables whose keys are settings of their own
 _FIELDS = {name: check for name, check in _SCHEMA.values()}
@@ -320,6 +326,9 @@ def parse_settings(text: str, file: str) -> tuple[Settings, list[TinCanError]]:
                 check(key, sub, item)
         else:
             check("", key, value)
+    if "app" in values:  # where each of its keys is written, for the webapp's own errors
+        app_lines = {key: line for (table, key), line in lines.items() if table == "app"}
+        values["app"] = AppSettings(values["app"], file, app_lines)
     return Settings(**values), problems
 
 
