@@ -1,85 +1,68 @@
-"""The developer error page: a 500's exception, frames, template line and request.
+"""The developer error page: a 500's exception, where it happened, and the request.
 
 Only installed by ``launch(..., debug=True)``; it shows code and never runs any.
+Frames come from :mod:`._debugframes`: templates at the line of the page (not
+of the layout that calls its slot), code-behind and ``WEB-INF/lib`` modules at
+their own file and line.
 """
 
 from __future__ import annotations
 
-import linecache
 import os
-import traceback
 from collections.abc import Callable
 from typing import Any
 
 import bottle
 from chameleon import PageTemplateFile
 
+from ._app import PAGE_KEY
+from ._debugframes import Frame, failure_frames, primary_frame
+
 __all__ = ["install_debug_page", "render_debug_page"]
 
 _TEMPLATE = os.path.join(os.path.dirname(__file__), "templates", "debug500.pt")
 _MASKED = {"cookie", "authorization", "proxy-authorization"}
-_CONTEXT = 3
+_MAX_CAUSES = 10
+_MAX_FRAMES = 60  # innermost; a RecursionError has a thousand
 _template: PageTemplateFile | None = None
 
 
-def _context(filename: str, line: int) -> list[tuple[int, str, bool]]:
-    first = max(1, line - _CONTEXT)
-    rows = []
-    for number in range(first, line + _CONTEXT + 1):
-        text = linecache.getline(filename, number)
-        if not text and number > line:
-            break
-        rows.append((number, text.rstrip("\n"), number == line))
-    return rows
-
-
-def _kind(filename: str, fsroot: str) -> str:
-    path = os.path.realpath(filename)
-    lib = os.path.realpath(os.path.join(fsroot, "WEB-INF", "lib")) + os.sep
-    if path.startswith(lib):
-        return "WEB-INF/lib"
-    if path.startswith(os.path.realpath(fsroot) + os.sep):
-        return "code-behind"
-    return "library"
-
-
-def _template_spots(exc: BaseException) -> list[dict[str, Any]]:
-    """Chameleon's recorded template positions, innermost (the page's own) first."""
+def _recorded_frames(exc: BaseException, fsroot: str) -> list[Frame]:
+    """The template positions Chameleon recorded, for a failure whose frames hold none."""
     formatter = getattr(exc, "__str__", None)
     errors = getattr(formatter, "_errors", None) or []
-    spots = []
+    found = []
     for expression, line, _column, filename, _exc in errors:
-        if filename and line:
-            spots.append({
-                "file": filename, "line": line, "expression": expression,
-                "context": _context(filename, line),
-            })  # fmt: skip
-    return spots
+        if filename and line and os.path.isfile(filename):
+            found.append(Frame.at("template", filename, line, str(expression), fsroot))
+    return found[::-1]  # recorded innermost first; frames are outermost first
+
+
+def _is_render_error(exc: BaseException) -> bool:
+    return "RenderError" in {cls.__name__ for cls in type(exc).__mro__}
 
 
 def _message(exc: BaseException) -> str:
-    if "RenderError" in {c.__name__ for c in type(exc).__mro__}:
-        return str(exc.args[0]) if exc.args else ""
-    return str(exc)
+    text = str(exc.args[0]) if _is_render_error(exc) and exc.args else str(exc)
+    if isinstance(exc, NameError) and text.isidentifier():  # Chameleon's NameError(name)
+        return f"name {text!r} is not defined"
+    return text
 
 
 def _type_name(exc: BaseException) -> str:
     for cls in type(exc).__mro__:
-        if cls.__module__ != "chameleon.utils":
+        if cls.__module__ != "chameleon.utils":  # Chameleon's copy of the exception
             return cls.__qualname__
     return type(exc).__qualname__
 
 
-def render_debug_page(exc: BaseException, request: bottle.BaseRequest, fsroot: str) -> str:
-    global _template
-    if _template is None:
-        _template = PageTemplateFile(_TEMPLATE)
+def _causes(exc: BaseException) -> list[dict[str, str]]:
     causes: list[dict[str, str]] = []
-    seen = exc
     shown = {(_type_name(exc), _message(exc))}
-    while True:
+    seen = exc
+    while len(causes) < _MAX_CAUSES:
         nxt = seen.__cause__ or (None if seen.__suppress_context__ else seen.__context__)
-        if nxt is None or len(causes) > 10:
+        if nxt is None:
             break
         relation = "caused by" if seen.__cause__ is nxt else "while handling"
         key = (_type_name(nxt), _message(nxt))
@@ -87,24 +70,43 @@ def render_debug_page(exc: BaseException, request: bottle.BaseRequest, fsroot: s
             shown.add(key)
             causes.append({"relation": relation, "type": key[0], "message": key[1]})
         seen = nxt
-    frames = []
-    for summary in traceback.extract_tb(exc.__traceback__):
-        line = summary.lineno or 0
-        if not os.path.isfile(summary.filename):
-            continue  # compiled template code: its position is shown as a template spot
-        frames.append({
-            "kind": _kind(summary.filename, fsroot), "file": summary.filename,
-            "line": line, "function": summary.name,
-            "context": _context(summary.filename, line),
-        })  # fmt: skip
+    return causes
+
+
+def _page_of(request: bottle.BaseRequest) -> str:
+    environ = request.environ
+    page = environ.get(PAGE_KEY)
+    if page is None:
+        route = environ.get("bottle.route")
+        page = route.config.get(PAGE_KEY) if route is not None else None
+    return str(page or "")
+
+
+def render_debug_page(exc: BaseException, request: bottle.BaseRequest, fsroot: str) -> str:
+    global _template
+    if _template is None:
+        _template = PageTemplateFile(_TEMPLATE)
+    frames = failure_frames(exc.__traceback__, fsroot)
+    if not any(frame.kind == "template" for frame in frames):
+        frames += _recorded_frames(exc, fsroot)
+    primary = primary_frame(frames)
+    page = _page_of(request)
+    note = ""
+    if primary is not None and primary.kind == "template" and page and primary.display != page:
+        if primary.display.endswith(".pspx"):
+            note = f"{page} takes its body from {primary.display} (#template or #forward)."
+        else:
+            note = f"{primary.display} is a file that {page} uses (a #load or a load: expression)."
     headers = [
         (name, "********" if name.lower() in _MASKED else value)
         for name, value in request.headers.items()
     ]
     body: str = _template.render(
-        exc_type=_type_name(exc), exc_message=_message(exc), causes=causes,
-        template_spots=_template_spots(exc), frames=frames, method=request.method,
-        path=request.path, query=request.query_string, headers=headers,
+        exc_type=_type_name(exc), exc_message=_message(exc), causes=_causes(exc),
+        primary=primary, frames=frames[::-1][:_MAX_FRAMES],
+        frames_left_out=max(0, len(frames) - _MAX_FRAMES), page=page, note=note,
+        method=request.method, path=request.path, query=request.query_string,
+        headers=headers,
     )  # fmt: skip
     return body
 
@@ -118,7 +120,11 @@ def install_debug_page(app: bottle.Bottle, fsroot: str) -> None:
     def debug_500(error: bottle.HTTPError) -> Any:
         if error.exception is None:
             return fallback(error)
+        try:
+            page = render_debug_page(error.exception, bottle.request, fsroot)
+        except Exception:  # an exception whose str() fails, say: the plain 500 then
+            return fallback(error)
         bottle.response.content_type = "text/html; charset=utf-8"
-        return render_debug_page(error.exception, bottle.request, fsroot)
+        return page
 
     app.error_handler[500] = debug_500
