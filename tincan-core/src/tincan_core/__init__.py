@@ -30,13 +30,15 @@ from ._header import (
     split_page,
 )
 from ._hooks import PageObserver, PageVisit, set_page_observer
-from ._launch import ENCODING, launch
-from ._pages import BasePage, ErrorPage, Page
+from ._launch import ENCODING, launch, session_key_configured
+from ._ondemand import OnDemandLaunch, launch_on_demand
+from ._pages import PARAMS_KEY, BasePage, ErrorPage, Page
 from ._paths import resolve_url_path, resolve_webapp_path
 from ._protocols import ErrorResponse, FileUpload, FormsDict, Request, Response, ResponseHeaders
 from ._responses import HTTPError, HTTPResponse, abort, redirect
 from ._scan import Inventory, WebappFile, scan_tree
 from ._server import ThreadedWSGIServer, make_server, serve_in_thread
+from ._session import SESSION_KEY, Flash, Session
 from ._stats import LaunchStats
 from ._version import __version__
 
@@ -47,6 +49,8 @@ __all__ = [
     "NAME_RULES",
     "NEVER_SERVED_SUFFIXES",
     "PAGE_SUFFIX",
+    "PARAMS_KEY",
+    "SESSION_KEY",
     "STANDARD_METHODS",
     "BasePage",
     "ChameleonTemplate",
@@ -59,6 +63,7 @@ __all__ = [
     "FileKind",
     "FileUpload",
     "Finding",
+    "Flash",
     "FormsDict",
     "HTTPError",
     "HTTPResponse",
@@ -66,6 +71,7 @@ __all__ = [
     "LaunchStats",
     "LoadSpec",
     "NameRule",
+    "OnDemandLaunch",
     "Page",
     "PageObserver",
     "PageVisit",
@@ -75,6 +81,7 @@ __all__ = [
     "Response",
     "ResponseHeaders",
     "RouteInfo",
+    "Session",
     "TemplateHeaderError",
     "ThreadedWSGIServer",
     "TinCan",
@@ -90,6 +97,7 @@ __all__ = [
     "classify",
     "compile_webapp",
     "launch",
+    "launch_on_demand",
     "make_server",
     "parse_header",
     "parse_page",
@@ -98,6 +106,7 @@ __all__ = [
     "resolve_webapp_path",
     "scan_tree",
     "serve_in_thread",
+    "session_key_configured",
     "set_page_observer",
     "split_page",
 ]

@@ -16,7 +16,7 @@ from http.cookies import SimpleCookie
 from typing import Any, TypeVar
 
 import bottle
-from tincan_core import ErrorPage, Page
+from tincan_core import PARAMS_KEY, SESSION_KEY, ErrorPage, Page, Session
 
 __all__ = ["build_environ", "make_error_page", "make_page"]
 
@@ -83,9 +83,22 @@ def build_environ(
     return environ
 
 
-def _bind(**options: Any) -> None:
-    """Start a request on this thread, as a server would: a new environ, a fresh response."""
-    bottle.request.bind(build_environ(**options))
+def _bind(
+    params: Mapping[str, Any] | None = None,
+    session: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> None:
+    """Start a request on this thread, as a server would: a new environ, a fresh response.
+
+    ``params`` are put where the router puts a ``#path`` match's values
+    (``page.params``), ``session`` where a page finds the session it loaded from
+    its cookie (``page.session``, changes seen as ``page.session.modified``)."""
+    environ = build_environ(**options)
+    if params is not None:
+        environ[PARAMS_KEY] = dict(params)
+    if session is not None:
+        environ[SESSION_KEY] = Session(dict(session), had_cookie=True)
+    bottle.request.bind(environ)
     bottle.response.bind()
 
 
@@ -99,6 +112,8 @@ def make_page(
     headers: Mapping[str, str] | None = None,
     cookies: Mapping[str, str] | None = None,
     app: bottle.Bottle | None = None,
+    params: Mapping[str, Any] | None = None,
+    session: Mapping[str, Any] | None = None,
 ) -> PageT:
     """An instance of a code-behind ``Page`` class for the request described.
 
@@ -111,11 +126,17 @@ def make_page(
     Building another page (or making a request in-process) on this thread
     starts a new request: inspect a page before building the next. Give
     ``app`` (e.g. ``webapp.app``) if the code uses ``request.app``, such as
-    ``request.app.forward()``.
+    ``request.app.forward()`` or ``self.url_for()``.
+
+    ``params`` are the page's ``#path`` values (``self.params``), as the router
+    would have converted them. ``session`` is the visitor's session
+    (``self.session``, no cookie or key needed): after ``handle()``,
+    ``page.session`` shows what the page left there, flash messages included.
     """
     _bind(
-        method=method, path=path, query=query, form=form, headers=headers, cookies=cookies, app=app
-    )
+        params, session, method=method, path=path, query=query, form=form, headers=headers,
+        cookies=cookies, app=app,
+    )  # fmt: skip
     return page_class(bottle.request, bottle.response)
 
 

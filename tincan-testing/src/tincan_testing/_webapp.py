@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar, overload
@@ -223,6 +223,7 @@ class Webapp:
         live_host: str = "127.0.0.1",
         live_port: int = 0,
         shown_log_level: int = logging.WARNING,
+        settings: Mapping[str, Any] | None = None,
     ) -> None:
         self.root = root
         self.urlroot = urlroot
@@ -243,7 +244,7 @@ class Webapp:
             with no_collection():
                 self.app, self.errors = launch(
                     root, urlroot, multithread, logger=self._logger, encoding=encoding,
-                    static=static,
+                    static=static, **dict(settings or {}),
                 )
         finally:
             set_page_observer(previous)
@@ -339,6 +340,16 @@ class Webapp:
     def url(self, relpath: str) -> str:
         """The URL path of a webapp file (urlroot plus the path, percent-encoded)."""
         return url_path(relpath, self.urlroot)
+
+    def url_for(self, target: str, /, _query: Any = None, **params: Any) -> str:
+        """The URL the app's ``url_for`` gives for the page ``target`` (a webapp path,
+        as ``#forward`` takes it, from the webapp root): ``webapp.url_for("entry.pspx",
+        n=3)`` is ``/entry/3`` with clean URLs. ``params`` fill a ``#path`` form,
+        ``_query`` adds a query string; an unknown page or a missing or refused
+        parameter is a ``TinCanError``, as in a page."""
+        if self.app is None:
+            raise RuntimeError(f"the webapp at {self.root} did not launch: {self.problems()}")
+        return self.app.url_for(target, _query, **params)
 
     def client(
         self,

@@ -27,12 +27,13 @@ __all__ = [
     "tincan_app_dir",
     "tincan_client",
     "tincan_live_server",
+    "tincan_settings",
     "tincan_webapp",
 ]
 
 _MARKER_OPTIONS = frozenset({
     "webapp", "static", "urlroot", "encoding", "multithread", "allow_errors", "log_level",
-    "raise_server_exceptions", "live_host", "live_port",
+    "raise_server_exceptions", "live_host", "live_port", "settings",
 })
 
 
@@ -50,7 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "tincan(webapp=None, *, static=False, urlroot='/', encoding='utf-8', multithread=True, "
         "allow_errors=False, log_level=logging.INFO, raise_server_exceptions=True, "
-        "live_host='127.0.0.1', live_port=0): the webapp behind tincan_app, "
+        "live_host='127.0.0.1', live_port=0, settings=None): the webapp behind tincan_app, "
         "tincan_client and tincan_live_server: a directory (relative to the test file) "
         "or a dict of files",
     )
@@ -73,6 +74,7 @@ class WebappFactory(Protocol):
         raise_server_exceptions: bool = True,
         live_host: str = "127.0.0.1",
         live_port: int = 0,
+        settings: Mapping[str, Any] | None = None,
     ) -> Webapp: ...
 
 
@@ -102,11 +104,13 @@ def _launch(
     live_host: str = "127.0.0.1",
     live_port: int = 0,
     shown_log_level: int = logging.WARNING,
+    settings: Mapping[str, Any] | None = None,
 ) -> Webapp:
     webapp = Webapp(
         root, urlroot=urlroot, static=static, encoding=encoding, multithread=multithread,
         source=source, log_level=log_level, raise_server_exceptions=raise_server_exceptions,
         live_host=live_host, live_port=live_port, shown_log_level=shown_log_level,
+        settings=settings,
     )
     if not allow_errors and (webapp.app is None or webapp.errors):
         webapp.close()
@@ -161,11 +165,24 @@ def _unraised_report(failures: list[tuple[Webapp, ServerFailure]]) -> str:
 
 
 @pytest.fixture
+def tincan_settings() -> Mapping[str, Any]:
+    """Settings for every webapp a test launches: ``launch()`` keywords, as the keys of
+    ``WEB-INF/tincan.toml`` (``clean_urls=True``, ``app={"database": ...}``). Empty;
+    override it (in a test module or ``conftest.py``) to give tests, say, a database
+    of their own: ``return {"app": {"database": str(tmp_path / "db.sqlite")}}``.
+    A launch's own ``settings=`` is laid over these, key by key."""
+    return {}
+
+
+@pytest.fixture
 def tincan_webapp(
-    request: pytest.FixtureRequest, tmp_path: Path, _tincan_copies: CopyPool
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    _tincan_copies: CopyPool,
+    tincan_settings: Mapping[str, Any],
 ) -> Iterator[WebappFactory]:
     """Factory: ``tincan_webapp(files, *, copy_from, urlroot, static, encoding, multithread,
-    allow_errors, log_level) -> Webapp``.
+    allow_errors, log_level, settings) -> Webapp``.
 
     Writes ``files`` (``{"index.pspx": "...", ...}``; ``None`` leaves a file or
     directory of ``copy_from`` out) into a new directory under the test's
@@ -184,8 +201,10 @@ def tincan_webapp(
         *,
         copy_from: str | os.PathLike[str] | None = None,
         encoding: str = "utf-8",
+        settings: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> Webapp:
+        settings = {**tincan_settings, **(settings or {})}
         if copy_from is None:
             source = None
             root = next(p for n in numbers if not (p := tmp_path / f"tincan-webapp-{n}").exists())
@@ -200,7 +219,9 @@ def tincan_webapp(
                             "test file)", pytrace=False)
             held.append(copy)
             root = copy.root
-        webapp = _launch(root, source, encoding=encoding, shown_log_level=shown, **options)
+        webapp = _launch(
+            root, source, encoding=encoding, shown_log_level=shown, settings=settings, **options
+        )
         made.append(webapp)
         return webapp
 
