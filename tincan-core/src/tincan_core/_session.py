@@ -33,6 +33,7 @@ import time
 from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 from ._errors import TinCanError
 from ._settings import Settings
@@ -193,7 +194,7 @@ class SessionConfig:
         """
         if not session.modified or self.codec is None:
             return None
-        path = (environ.get("SCRIPT_NAME", "") or "") + "/"
+        path = _cookie_path(environ)
         secure = "; Secure" if environ.get("wsgi.url_scheme") == "https" else ""
         attributes = f"; Path={path}; HttpOnly; SameSite=Lax{secure}"
         if not session:
@@ -247,6 +248,22 @@ def save_session(environ: dict[str, Any], response: Any, name: str) -> None:
     if header is not None:
         response.add_header("Set-Cookie", header)
     session.modified = False  # sent once, also when a forward's target saved it
+
+
+def _cookie_path(environ: dict[str, Any]) -> str:
+    """Where the webapp lives: ``SCRIPT_NAME``, then the urlroot, then ``/``. Another
+    app on the same host (another urlroot) never gets this session's cookie."""
+    app = environ.get("bottle.app")
+    config = getattr(app, "config", None)
+    urlroot = config.get("tincan.urlroot", "/") if config is not None else "/"
+    prefix = (environ.get("SCRIPT_NAME", "") or "").rstrip("/")
+    # Percent-encoded, as the browser compares it with the request's raw path: and a
+    # ";" could not end the attribute early.
+    return (
+        quote(prefix, safe="/", encoding="latin-1", errors="replace")
+        + quote(str(urlroot).rstrip("/"), safe="/")
+        + "/"
+    )
 
 
 def _cookie(header: str, name: str) -> str | None:
