@@ -16,6 +16,7 @@ import bottle
 from ._app import ERROR_PAGE_KEY, NO_DETAILS
 from ._errors import TinCanError
 from ._pages import BasePage, Page
+from ._render import fast_render
 from ._session import SESSION_KEY, save_session
 
 __all__ = ["error_handler", "page_handler"]
@@ -36,6 +37,7 @@ def page_handler(
 ) -> Callable[[], Any]:
     """The route callback of a page: build the code-behind, handle, export, render."""
     request, response = bottle.request, bottle.response
+    render = fast_render(render)
     http_response = bottle.HTTPResponse
 
     if page_class is Page:
@@ -115,6 +117,7 @@ def error_handler(
     error page, as in the original; one level only, so no error page can loop.
     """
     request = bottle.request
+    render = fast_render(render)
 
     def serve_error(error: bottle.HTTPError) -> Any:
         environ = request.environ

@@ -69,6 +69,11 @@ class RequestPolicy:
         )
         self.headers = settings.response_headers()
         self._header_names = frozenset(name.lower() for name, _ in self.headers)
+        # (Bottle's key of the name, name, value): a Bottle response holds its headers
+        # under bottle._hkey(name), so the ones it set are found without a scan.
+        self.keyed_headers = tuple(
+            (name.title().replace("_", "-"), name, value) for name, value in self.headers
+        )
 
     # -- before routing --------------------------------------------------------------
     def intake(self, environ: dict[str, Any]) -> bottle.HTTPError | None:
