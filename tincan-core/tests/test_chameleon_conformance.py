@@ -17,6 +17,11 @@ test is skipped, saying why, when the package index cannot be reached).
 
 Anything that differs fails, except the differences listed in
 ``EXPECTED_DIFFERENCES``, each handled explicitly below.
+
+Both corpora run twice: with TinCan's faster compile (``_fastcompile``, which
+reaches into Chameleon's internals for the Chameleon versions it was checked
+against) and with it turned off, so that TinCan compiles as plain Chameleon
+does. The plain Chameleon that every render is compared with never uses it.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ import httpx
 import pytest
 import tincan_core
 from chameleon import PageTemplate, PageTemplateFile
-from tincan_core import _cache
+from tincan_core import _cache, _fastcompile
 from tincan_core._header import universal_newlines
 
 DATA = Path(__file__).parent / "data" / "chameleon_conformance"
@@ -193,20 +198,21 @@ _plain_templates: dict[tuple[str, str], Any] = {}
 
 
 def _plain(key: tuple[str, str], make: Callable[[], Any], language: str | None) -> Outcome:
-    template = _plain_templates.get(key)
-    if template is None:
+    with _fastcompile.disabled():  # the reference is always Chameleon's own compile
+        template = _plain_templates.get(key)
+        if template is None:
+            try:
+                template = make()
+                template.cook_check()
+            except Exception as exc:
+                template = exc
+            _plain_templates[key] = template
+        if isinstance(template, Exception):
+            return Outcome(404, None)
         try:
-            template = make()
-            template.cook_check()
-        except Exception as exc:
-            template = exc
-        _plain_templates[key] = template
-    if isinstance(template, Exception):
-        return Outcome(404, None)
-    try:
-        rendered = str(template.render(**_values(language)))
-    except Exception:
-        return Outcome(500, None)
+            rendered = str(template.render(**_values(language)))
+        except Exception:
+            return Outcome(500, None)
     return Outcome(200, rendered.lstrip("\r\n").encode("utf-8"))  # "leading newlines"
 
 
@@ -289,7 +295,22 @@ def committed_cases() -> list[Case]:
     return [Case(p.name, p.read_bytes(), f"t{i:03d}") for i, p in enumerate(paths)]
 
 
-def test_committed_templates_render_as_plain_chameleon(tmp_path: Path) -> None:
+@pytest.fixture(params=["faster compile", "plain compile"])
+def compile_mode(request: pytest.FixtureRequest) -> Iterator[str]:
+    """TinCan compiling with its faster compile, then without it."""
+    if request.param == "plain compile":
+        with _fastcompile.disabled():
+            yield request.param
+        return
+    if not _fastcompile.install():
+        version = importlib.metadata.version("chameleon")
+        pytest.skip(
+            f"the faster compile is off for Chameleon {version} (or by TINCAN_CHAMELEON_SPEEDUP)"
+        )
+    yield request.param
+
+
+def test_committed_templates_render_as_plain_chameleon(tmp_path: Path, compile_mode: str) -> None:
     cases = committed_cases()
     assert len(cases) >= 20
     assert check_corpus(tmp_path / "webapp", cases) == len(cases) * 8
@@ -347,7 +368,7 @@ def chameleon_corpus() -> Iterator[list[Case]]:
 
 @pytest.mark.slow
 def test_chameleons_own_templates_render_as_plain_chameleon(
-    tmp_path: Path, chameleon_corpus: list[Case]
+    tmp_path: Path, chameleon_corpus: list[Case], compile_mode: str
 ) -> None:
     assert len(chameleon_corpus) >= 200  # 230 inputs in Chameleon 4.6
     check_corpus(tmp_path / "webapp", chameleon_corpus)

@@ -36,6 +36,7 @@ from chameleon.utils import detect_encoding
 from ._cache import CACHE_DIRNAME, CodeCache, CompileFailure, Program
 from ._compact import compact
 from ._errors import TinCanError
+from ._fastcompile import install as _install_fast_compile
 from ._parallel import default_jobs, fork_is_safe, run_in_workers
 
 __all__ = [
@@ -53,6 +54,8 @@ __all__ = [
     "module_name",
     "template_error",
 ]
+
+_install_fast_compile()  # Chameleon versions it was checked against only
 
 # Below this many templates to compile, forking workers costs more than it saves.
 _PARALLEL_THRESHOLD = 6
