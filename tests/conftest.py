@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
@@ -16,6 +17,13 @@ class DemoFactory(Protocol):
     def __call__(
         self, files: Mapping[str, str | bytes | None] | None = None, **options: Any
     ) -> Webapp: ...
+
+
+@pytest.fixture
+def tincan_settings(tmp_path: Path) -> Mapping[str, Any]:
+    """Every webapp a test launches keeps the demo's guestbook in a database of the
+    test's own (the ``[app]`` setting), so no entry outlives its test."""
+    return {"app": {"database": str(tmp_path / "guestbook.sqlite")}}
 
 
 @pytest.fixture

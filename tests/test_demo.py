@@ -21,7 +21,7 @@ pytestmark = pytest.mark.tincan(
 PAGE_URLS = [
     url
     for url, status, _ in DEMO_URLS
-    if status != 301 and (".pspx" in url or not url.startswith(("/static", "/docs")))
+    if status != 301 and (".pspx" in url or not url.startswith(("/static", "/docs", "/api")))
 ]
 
 
@@ -56,11 +56,27 @@ def test_every_demo_url_answers(
 # -- §2 routes -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "url", ["/guestbook", "/index", "/about/index", "/entries.PSPX", "/theme"]
-)
+@pytest.mark.parametrize("url", ["/index", "/about/index", "/entries.PSPX", "/guestbook/"])
 def test_the_extension_is_part_of_the_route(tincan_client: httpx.Client, url: str) -> None:
+    # clean URLs drop ".pspx", nothing else: an index page's clean URL is its directory
     assert tincan_client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("clean", "page"),
+    [("/guestbook", "/guestbook.pspx"), ("/theme", "/theme.pspx"),
+     ("/about/deutsch", "/about/deutsch.pspx"), ("/entry/1", "/entry.pspx/1")],
+)  # fmt: skip
+def test_clean_urls_answer_as_the_pspx_urls_do(
+    tincan_client: httpx.Client, clean: str, page: str
+) -> None:
+    by_clean, by_page = tincan_client.get(clean), tincan_client.get(page)
+    assert by_clean.status_code == by_page.status_code == 200
+    if clean == "/theme":  # a stylesheet, without the layout
+        assert by_clean.text == by_page.text
+    else:
+        assert footer_path(by_clean) == clean
+        assert main_of(by_clean) == main_of(by_page)
 
 
 @pytest.mark.parametrize(
@@ -173,17 +189,12 @@ def test_head_follows_get(tincan_client: httpx.Client, url: str) -> None:
     assert response.content == b""
 
 
-def test_hidden_page_has_no_route(tincan_client: httpx.Client) -> None:
-    assert tincan_client.get("/thanks.pspx").status_code == 404
-    assert tincan_client.post("/thanks.pspx", data={"name": "x"}).status_code == 404
-
-
 def test_python_directive_lets_one_controller_drive_two_views(tincan_client: httpx.Client) -> None:
     cards, table = tincan_client.get("/entries.pspx"), tincan_client.get("/entries-table.pspx")
     count = re.search(r"<h1>All (\d+) entries</h1>", cards.text)
     assert count and f"<h1>All {count.group(1)} entries</h1>" in table.text
-    numbers = re.findall(r'entry\.pspx\?n=(\d+)"', cards.text)
-    assert numbers and numbers == re.findall(r'entry\.pspx\?n=(\d+)"', table.text)
+    numbers = re.findall(r'href="/entry/(\d+)"', cards.text)
+    assert numbers and numbers == re.findall(r'href="/entry/(\d+)"', table.text)
     assert '<article class="entry">' not in table.text and "<table" not in cards.text
 
 
@@ -213,17 +224,54 @@ def sign(client: httpx.Client, name: str, message: str, **kwargs: object) -> htt
     return client.post("/guestbook.pspx", data={"name": name, "message": message}, **kwargs)  # type: ignore[arg-type]
 
 
-def test_signing_the_guestbook(tincan_client: httpx.Client) -> None:
+def signed_entry(response: httpx.Response) -> int:
+    """The number of the entry a successful POST redirected to (Post/Redirect/Get)."""
+    assert response.status_code == 303, response.text
+    found = re.fullmatch(r"http://testserver/entry/(\d+)", response.headers["location"])
+    assert found, response.headers["location"]
+    return int(found.group(1))
+
+
+def test_signing_the_guestbook_redirects_to_the_new_entry(tincan_client: httpx.Client) -> None:
     name = f"Zoë {uuid.uuid4().hex[:8]}"
     response = sign(tincan_client, name, "Lovely little site!")
-    assert response.status_code == 200
-    assert f"<h1>Thank you, {name}!</h1>" in response.text
-    number = re.search(r"Your note is entry\s+<a href=\"/entry.pspx\?n=(\d+)\">", response.text)
-    assert number
-    entry = tincan_client.get(f"/entry.pspx?n={number.group(1)}")
+    number = signed_entry(response)
+    assert response.content == b""  # nothing rendered for a POST: a refresh posts nothing
+    entry = tincan_client.get(f"/entry/{number}")
     assert entry.status_code == 200
     assert "Lovely little site!" in entry.text and name in entry.text
+    # the flash message the POST left, shown once on the page the redirect leads to
+    thanks = f"Thank you, {name}! Your note is entry #{number}."
+    assert f'<p class="notice success">{thanks}</p>' in entry.text
+    assert thanks not in tincan_client.get(f"/entry/{number}").text
     assert name in tincan_client.get("/").text  # the newest entries on the home page
+    listed = tincan_client.get("/api/entries").json()["entries"][0]
+    assert (listed["number"], listed["name"], listed["url"]) == (number, name, f"/entry/{number}")
+
+
+def test_entries_are_numbered_one_after_another(tincan_client: httpx.Client) -> None:
+    first = signed_entry(sign(tincan_client, "One", "first"))
+    second = signed_entry(sign(tincan_client, "Two", "second"))
+    assert second == first + 1
+    assert f'href="/entry/{first}">Older</a>' in tincan_client.get(f"/entry/{second}").text
+
+
+def test_the_home_page_counts_entries_not_signings(tincan_client: httpx.Client) -> None:
+    home = tincan_client.get("/").text
+    assert "since this server started" not in home
+    assert "The guestbook holds 2\n       entries." in home  # the two welcome notes
+    sign(tincan_client, "Three", "third")
+    assert "The guestbook holds 3\n       entries." in tincan_client.get("/").text
+
+
+def test_the_json_endpoint_lists_the_entries(tincan_client: httpx.Client) -> None:
+    response = tincan_client.get("/api/entries")
+    assert response.headers["content-type"] == "application/json"
+    data = response.json()
+    assert data["count"] == len(data["entries"]) == 2
+    assert [e["number"] for e in data["entries"]] == [2, 1]  # newest first
+    assert set(data["entries"][0]) == {"number", "name", "message", "signed", "url"}
+    assert tincan_client.get("/api/entries.pspx").json() == data
 
 
 def test_code_behind_sets_status_and_headers(tincan_client: httpx.Client) -> None:
@@ -232,48 +280,94 @@ def test_code_behind_sets_status_and_headers(tincan_client: httpx.Client) -> Non
     assert response.headers["cache-control"] == "no-store"
     assert "Please tell us your name." in response.text
     assert "Messages are limited to 500 characters." in response.text
+    assert "set-cookie" not in response.headers  # the session did not change
     theme = tincan_client.get("/theme.pspx?accent=plum")
     assert theme.headers["content-type"] == "text/css; charset=utf-8"
     assert theme.headers["cache-control"] == "max-age=300"
     assert "--accent: #7e22ce;" in theme.text
 
 
-def test_code_behind_sets_and_reads_cookies(tincan_client: httpx.Client) -> None:
+def test_the_session_remembers_the_visitors_name(
+    tincan_client: httpx.Client, tincan_app: Webapp
+) -> None:
     name = f"Jürgen {uuid.uuid4().hex[:6]}"
     response = sign(tincan_client, name, "Hallo!")
     cookie = response.headers["set-cookie"]
-    assert cookie.startswith("guestbook_name=J%C3%BCrgen%20")
-    assert "HttpOnly" in cookie and "Path=/;" in cookie
-    value = cookie.split(";")[0].partition("=")[2]
-    form = tincan_client.get("/guestbook.pspx", headers={"Cookie": f"guestbook_name={value}"})
+    assert cookie.startswith("tincan-session=v1.")  # signed, not the name in clear
+    assert name not in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Path=/;" in cookie
+    form = tincan_client.get("/guestbook")
     assert f'<input id="name" name="name" value="{name}"' in form.text
+    assert f"Welcome back, {name}!" in tincan_client.get("/").text
+    stranger = tincan_app.client()  # another browser: no session
+    assert 'value=""' in stranger.get("/guestbook").text
+    assert "Welcome back" not in stranger.get("/").text
+
+
+def test_a_forged_session_cookie_is_an_empty_session(tincan_app: Webapp) -> None:
+    client = tincan_app.client()
+    sign(client, "Mallory", "hi")
+    value = client.cookies["tincan-session"]
+    payload = value.split(".")[1]
+    forged = value.replace(payload, payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB"))
+    other = tincan_app.client(cookies={"tincan-session": forged})
+    response = other.get("/guestbook")
+    assert response.status_code == 200 and 'value=""' in response.text
 
 
 def test_template_variables_are_escaped(tincan_client: httpx.Client) -> None:
     name, message = "<script>alert(1)</script>", 'He said "hi" & <b>left</b>'
-    response = sign(tincan_client, name, message)
-    assert "<script>alert(1)</script>" not in response.text
-    assert "Thank you, &lt;script&gt;alert(1)&lt;/script&gt;!" in response.text
+    number = signed_entry(sign(tincan_client, name, message))
+    entry = tincan_client.get(f"/entry/{number}").text
+    assert "<script>alert(1)</script>" not in entry
+    assert "Thank you, &lt;script&gt;alert(1)&lt;/script&gt;!" in entry  # the flash message
     listing = tincan_client.get("/entries.pspx").text
     assert '<p class="message">He said "hi" &amp; &lt;b&gt;left&lt;/b&gt;</p>' in listing
-    form = tincan_client.get("/guestbook.pspx", headers={"Cookie": "guestbook_name=%22%3E%3Cb%3E"})
-    assert '<input id="name" name="name" value="&quot;&gt;&lt;b&gt;"' in form.text
+    form = tincan_client.get("/guestbook.pspx")
+    assert (
+        '<input id="name" name="name" value="&lt;script&gt;alert(1)&lt;/script&gt;"' in form.text
+    )
 
 
 def test_redirect_from_code_behind(tincan_client: httpx.Client) -> None:
     response = tincan_client.get("/entry.pspx")
     assert response.status_code == 303
-    assert response.headers["location"] == "http://testserver/entries.pspx"
+    assert response.headers["location"] == "http://testserver/entries"
+    old = tincan_client.get("/entry.pspx?n=2")  # an entry's address in an older version
+    assert (old.status_code, old.headers["location"]) == (301, "http://testserver/entry/2")
 
 
-@pytest.mark.parametrize("number", ["999999", "abc", "-1"])
+@pytest.mark.parametrize(
+    ("url", "number"),
+    [("/entry/999999", "999999"), ("/entry/-1", "-1"), ("/entry.pspx?n=abc", "abc"),
+     ("/entry.pspx?n=-1", "-1"), (f"/entry/{'9' * 100}", "9" * 40 + "...")],
+)  # fmt: skip
 def test_abort_from_code_behind_goes_through_the_error_page(
-    tincan_client: httpx.Client, number: str
+    tincan_client: httpx.Client, url: str, number: str
 ) -> None:
-    response = tincan_client.get(f"/entry.pspx?n={number}")
+    response = tincan_client.get(url)
     assert response.status_code == 404
     assert f"There is no entry #{number}." in response.text
     assert '<header id="masthead">' in response.text
+
+
+@pytest.mark.parametrize("url", ["/entry/abc", "/entry/1.5", "/entry/1/2", "/entry.pspx/x"])
+def test_a_number_its_filter_refuses_is_a_404_before_any_code(
+    tincan_client: httpx.Client, tincan_app: Webapp, url: str
+) -> None:
+    response = tincan_client.get(url)
+    assert response.status_code == 404
+    assert "There is no page at <code>" in response.text  # the router's 404, not entry.py's
+    assert tincan_app.last_page is not None and tincan_app.last_page.page == "errors/404.pspx"
+
+
+def test_every_link_follows_the_urlroot_and_clean_urls(tincan_client: httpx.Client) -> None:
+    for url in ("/", "/guestbook", "/entries", "/entries-table", "/entry/1", "/about/"):
+        text = tincan_client.get(url).text
+        links = re.findall(r'(?:href|action|src)="([^"]*)"', text)
+        assert links, url
+        pages = [link for link in links if link.startswith("/") and ".pspx" in link]
+        assert pages == [], (url, pages)  # every page link is the clean one url_for wrote
 
 
 def test_exception_becomes_the_500_page_without_traceback(
@@ -308,16 +402,6 @@ def test_forward_target_written_as_a_string_literal(tincan_client: httpx.Client)
     response = tincan_client.get("/about/deutsch.pspx")
     assert "<h1>Über diese Seite</h1>" in response.text
     assert footer_path(response) == "/about/deutsch.pspx"
-
-
-def test_programmatic_forward_target_sees_its_own_path(tincan_client: httpx.Client) -> None:
-    response = sign(tincan_client, "Fwd", "forwarded")
-    assert str(response.url) == "http://testserver/guestbook.pspx" and not response.history
-    assert footer_path(response) == "/thanks.pspx"  # a hidden page, reached by forward
-    # the same request went on: the form is readable and the cookie set before forwarding stays
-    assert "<h1>Thank you, Fwd!</h1>" in response.text
-    assert response.headers["set-cookie"].startswith("guestbook_name=Fwd;")
-    assert response.headers["cache-control"] == "no-store"
 
 
 @pytest.mark.parametrize("url", ["/about/?lang=de", "/about/index.pspx?lang=de"])
@@ -371,7 +455,7 @@ def test_error_page_code_behind_sees_request_and_error(tincan_client: httpx.Clie
 
 
 @pytest.mark.parametrize(
-    ("old", "new"), [("/guestbook.html", "/guestbook.pspx"), ("/about.html", "/about/")]
+    ("old", "new"), [("/guestbook.html", "/guestbook"), ("/about.html", "/about/")]
 )
 def test_redirect_from_an_error_page_is_sent(
     tincan_client: httpx.Client, old: str, new: str

@@ -275,10 +275,16 @@ FORWARDS = {
     "zz-fwd-above.py": code_behind("self.request.app.forward('../../index.pspx')"),
     "zz-fwd-method.pspx": "#methods GET POST\n<p>never</p>",
     "zz-fwd-method.py": code_behind("self.request.app.forward('about/')"),
+    # a hidden page in the demo's layout: no URL of its own, reachable by forward
+    "zz-thanks.pspx": (
+        "#hidden\n#load <layout.pt>\n<!DOCTYPE html>\n"
+        "<html metal:use-macro=\"layout.macros['page']\">\n"
+        '<main metal:fill-slot="content"><h1>Thank you, friend!</h1></main>\n</html>\n'
+    ),
     "zz-fwd-hidden.pspx": "<p>never</p>",
     "zz-fwd-hidden.py": code_behind(
         "self.response.set_header('X-Before', 'kept')\n"
-        "self.request.app.forward('./thanks.pspx?ignored=1')"
+        "self.request.app.forward('./zz-thanks.pspx?ignored=1')"
     ),
     "zz-dir/fwd-up.pspx": "<p>never</p>",
     "zz-dir/fwd-up.py": code_behind("self.request.app.forward('../about/Über uns.pspx')"),
@@ -331,7 +337,8 @@ def test_forward_loop_is_logged(forwards: Webapp) -> None:
 def test_forward_target_sees_its_own_path_and_earlier_headers(forwards: Webapp) -> None:
     client = forwards.client()
     response = client.get("/zz-fwd-hidden.pspx")
-    assert "Served by TinCan for <code>/thanks.pspx</code>" in response.text
+    assert "Served by TinCan for <code>/zz-thanks.pspx</code>" in response.text
+    assert client.get("/zz-thanks.pspx").status_code == 404  # hidden: no route of its own
     assert response.headers["x-before"] == "kept"
     up = client.get("/zz-dir/fwd-up.pspx")
     assert "Served by TinCan for <code>/about/Über uns.pspx</code>" in up.text
@@ -401,7 +408,8 @@ ERROR_PAGES = [
         ("GET", "/no-such-page.pspx", 404),
         ("GET", "/crash.pspx", 500),
         ("POST", "/about/", 405),
-        ("GET", "/entry.pspx?n=999999", 404),
+        ("GET", "/entry/999999", 404),
+        ("GET", "/entry/abc", 404),
         ("GET", "/%3Cscript%3E.pspx", 404),
     ],
 )
@@ -454,16 +462,19 @@ def test_the_demo_under_a_urlroot(demo: DemoFactory, urlroot: str) -> None:
         assert client.get(url).status_code == 404, url
     assert client.get("/demo").headers["location"] == "/demo/"
     home = client.get("/demo/").text
-    assert 'href="/demo/guestbook.pspx"' in home and 'href="/demo/static/style.css"' in home
+    assert 'href="/demo/guestbook"' in home and 'href="/demo/static/style.css"' in home
+    assert 'href="/demo/entry/1"' in home and 'href="/demo/api/entries"' in home
     assert "//" not in re.sub(r"https?://", "", " ".join(re.findall(r'href="([^"]*)"', home)))
     signed = client.post("/demo/guestbook.pspx", data={"name": "Root", "message": "hi"})
-    assert "Served by TinCan for <code>/demo/thanks.pspx</code>" in signed.text
+    assert signed.headers["location"] == "http://testserver/demo/entry/3"
     assert "Path=/demo/" in signed.headers["set-cookie"]
+    entry = client.get("/demo/entry/3")
+    assert "Thank you, Root! Your note is entry #3." in entry.text
+    assert "Served by TinCan for <code>/demo/entry/3</code>" in entry.text
+    assert client.get("/demo/api/entries").json()["entries"][0]["url"] == "/demo/entry/3"
     moved = client.get("/demo/guestbook.html")
-    assert moved.headers["location"] == "http://testserver/demo/guestbook.pspx"
-    assert (
-        client.get("/demo/entry.pspx").headers["location"] == "http://testserver/demo/entries.pspx"
-    )
+    assert moved.headers["location"] == "http://testserver/demo/guestbook"
+    assert client.get("/demo/entry.pspx").headers["location"] == "http://testserver/demo/entries"
 
 
 def test_single_threaded_mode_renders_the_same(demo: DemoFactory) -> None:

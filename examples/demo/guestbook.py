@@ -1,12 +1,14 @@
-"""Code-behind of the guestbook: shows the form, and signs the book on POST."""
+"""Code-behind of the guestbook: shows the form, and signs the book on POST.
 
-from urllib.parse import quote, unquote
+A successful POST follows Post/Redirect/Get: the entry is stored, a flash
+message is left in the session, and the browser is sent (303) to the new
+entry's page, so reloading that page never signs the book twice. A form with
+problems is shown again at once, with status 422.
+"""
 
-from guestbook_store import GUESTBOOK, MESSAGE_LIMIT, NAME_LIMIT, check_entry
+from guestbook_store import MESSAGE_LIMIT, NAME_LIMIT, check_entry, guestbook_for
 
-from tincan import Page
-
-NAME_COOKIE = "guestbook_name"
+from tincan import Page, redirect
 
 
 class GuestbookPage(Page):
@@ -16,9 +18,10 @@ class GuestbookPage(Page):
     def handle(self):
         request, response = self.request, self.response
         response.set_header("Cache-Control", "no-store")
+        book = guestbook_for(self.request.app)
         self.problems = {}
-        # The cookie holds the name URL-quoted: cookie values must be plain ASCII.
-        self.name = unquote(request.get_cookie(NAME_COOKIE) or "")
+        # The session (a signed cookie) remembers the name of a visitor who signed.
+        self.name = self.session.get("name", "")
         self.message = ""
         if request.method == "POST":
             self.name = (request.forms.getunicode("name") or "").strip()
@@ -27,15 +30,10 @@ class GuestbookPage(Page):
             if self.problems:
                 response.status = 422  # the form is shown again, with the problems
             else:
-                entry = GUESTBOOK.sign(self.name, self.message)
-                # The urlroot has no trailing slash ("/" alone at the top).
-                root = request.app.config["tincan.urlroot"].rstrip("/") + "/"
-                response.set_cookie(
-                    NAME_COOKIE, quote(self.name), max_age=365 * 24 * 3600,
-                    path=root, httponly=True, samesite="lax",
-                )
-                request.environ["guestbook.entry"] = entry
-                # Server-side forward: the hidden thank-you page answers this very
-                # request (same method, same form data, the cookie set above).
-                request.app.forward("thanks.pspx")
-        self.entries = GUESTBOOK.newest(10)
+                entry = book.sign(self.name, self.message)
+                self.session["name"] = self.name
+                self.flash(f"Thank you, {self.name}! Your note is entry #{entry.number}.",
+                           "success")
+                # The session cookie goes with the redirect; the browser GETs the entry.
+                redirect(self.url_for("entry.pspx", n=entry.number), 303)
+        self.entries = book.newest(10)

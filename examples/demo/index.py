@@ -1,6 +1,7 @@
-"""Code-behind of the home page: the newest entries for the welcome screen."""
+"""Code-behind of the home page: the newest entries, and a greeting for visitors
+whose name the session remembers."""
 
-from guestbook_store import GUESTBOOK
+from guestbook_store import guestbook_for
 
 from tincan import Page
 
@@ -11,5 +12,7 @@ NEWEST_SHOWN = 3
 
 class HomePage(Page):
     def handle(self):
-        self.entries = GUESTBOOK.newest(NEWEST_SHOWN)
-        self.signed = GUESTBOOK.signed
+        book = guestbook_for(self.request.app)
+        self.entries = book.newest(NEWEST_SHOWN)
+        self.count = book.count()
+        self.visitor = self.session.get("name")

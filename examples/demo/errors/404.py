@@ -1,14 +1,12 @@
 """Code-behind of the 404 page: old addresses are redirected, others explained."""
 
-from bottle import redirect
+from tincan import ErrorPage, redirect
 
-from tincan import ErrorPage
-
-# Addresses of an older version of the site, and where they live now.
+# Addresses of an older version of the site, and the pages that answer them now.
 MOVED = {
-    "guestbook.html": "guestbook.pspx",
-    "sign.html": "guestbook.pspx",
-    "about.html": "about/",
+    "guestbook.html": "/guestbook.pspx",
+    "sign.html": "/guestbook.pspx",
+    "about.html": "/about/index.pspx",
 }
 
 
@@ -18,8 +16,11 @@ class NotFoundPage(ErrorPage):
         root = self.request.app.config["tincan.urlroot"].rstrip("/") + "/"
         path = self.request.path
         if path.startswith(root) and path[len(root):] in MOVED:
-            # An error page may answer with a redirect instead of a page.
-            redirect(root + MOVED[path[len(root):]], 301)
+            # An error page may answer with a redirect instead of a page; url_for
+            # writes the page's URL as the site links to it (/guestbook, /about/).
+            redirect(self.url_for(MOVED[path[len(root):]]), 301)
         body = self.error.body
         # abort(404, "text") explains itself; a plain 404 has no text of its own.
         self.reason = body if isinstance(body, str) and body else None
+        # A path can be long (/entry/ and thousands of digits): show its start.
+        self.shown_path = path if len(path) <= 80 else path[:80] + "..."
