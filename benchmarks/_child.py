@@ -2,7 +2,11 @@
 
     python benchmarks/_child.py launch DIR          launch() the tree, time it, peak RSS
     python benchmarks/_child.py compile DIR         compile_webapp() the tree, time it
-    python benchmarks/_child.py serve SIDE DIR      serve "ours" or "reference" with waitress
+    python benchmarks/_child.py serve SIDE DIR [SERVER PORT]
+                                                    serve "ours", "reference" (hand-written
+                                                    Bottle) or "flask" with SERVER: waitress
+                                                    (default), gunicorn (sync, 2 workers) or
+                                                    builtin (TinCan's own server)
 
 A fresh interpreter per launch keeps one measurement from warming the next
 (imports, Chameleon's in-memory state, the peak RSS high-water mark).
@@ -51,15 +55,17 @@ def launch_tree(root: str) -> None:
     launched = time.perf_counter()
     cpu_used = _cpu_seconds() - cpu_before
     stats = app.config.get("tincan.stats") if app is not None else None
-    _emit({
-        "import_seconds": imported - started,
-        "launch_seconds": launched - imported,
-        "launch_cpu_seconds": cpu_used,
-        "errors": errors,
-        "routes": len(app.routes) if app is not None else 0,
-        "peak_rss_bytes": _peak_rss_bytes(),
-        "stats": _as_dict(stats),
-    })
+    _emit(
+        {
+            "import_seconds": imported - started,
+            "launch_seconds": launched - imported,
+            "launch_cpu_seconds": cpu_used,
+            "errors": errors,
+            "routes": len(app.routes) if app is not None else 0,
+            "peak_rss_bytes": _peak_rss_bytes(),
+            "stats": _as_dict(stats),
+        }
+    )
 
 
 def compile_tree(root: str) -> None:
@@ -68,29 +74,69 @@ def compile_tree(root: str) -> None:
     started = time.perf_counter()
     cpu_before = _cpu_seconds()
     result = tincan_core.compile_webapp(root)
-    _emit({
-        "compile_seconds": time.perf_counter() - started,
-        "compile_cpu_seconds": _cpu_seconds() - cpu_before,
-        "errors": len(result.errors),
-    })
+    _emit(
+        {
+            "compile_seconds": time.perf_counter() - started,
+            "compile_cpu_seconds": _cpu_seconds() - cpu_before,
+            "errors": len(result.errors),
+        }
+    )
 
 
-def serve(side: str, root: str) -> None:
-    import waitress
-
+def _app(side: str, root: str) -> Any:
     if side == "ours":
         import tincan_core
 
         app, errors = tincan_core.launch(root, static=True)
         if app is None or errors:
             sys.exit(f"launch of {root} found {errors} error(s)")
-    else:
-        from _apps import reference_app
+        return app
+    if side == "flask":
+        from _flask import flask_app
 
-        app = reference_app(root)
-    server = waitress.create_server(app, host="127.0.0.1", port=0)
-    _emit({"port": server.effective_port})
-    server.run()
+        return flask_app(root)
+    from _apps import reference_app
+
+    return reference_app(root)
+
+
+def serve(side: str, root: str, server: str = "waitress", port: int = 0) -> None:
+    app = _app(side, root)
+    if server == "waitress":
+        import waitress
+
+        instance = waitress.create_server(app, host="127.0.0.1", port=port)
+        _emit({"port": instance.effective_port})
+        instance.run()
+    elif server == "builtin":
+        import tincan_core
+
+        builtin = tincan_core.make_server(app, "127.0.0.1", port)
+        _emit({"port": builtin.server_port})
+        builtin.serve_forever()
+    else:
+        _serve_gunicorn(app, port)
+
+
+def _serve_gunicorn(app: Any, port: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class Application(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            settings = {
+                "bind": [f"127.0.0.1:{port}"], "workers": 2, "worker_class": "sync",
+                "loglevel": "warning", "control_socket_disable": True, "accesslog": None,
+            }  # fmt: skip
+            for key, value in settings.items():
+                if key in self.cfg.settings:
+                    self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return app
+
+    # The port was chosen by the parent; it waits for the workers to answer.
+    _emit({"port": port})
+    Application().run()
 
 
 def main(argv: list[str]) -> None:
@@ -99,8 +145,14 @@ def main(argv: list[str]) -> None:
             launch_tree(root)
         case ["compile", root]:
             compile_tree(root)
-        case ["serve", ("ours" | "reference") as side, root]:
+        case ["serve", ("ours" | "reference" | "flask") as side, root]:
             serve(side, root)
+        case ["serve", ("ours" | "reference" | "flask") as side, root, server, port] if server in (
+            "waitress",
+            "gunicorn",
+            "builtin",
+        ):
+            serve(side, root, server, int(port))
         case _:
             sys.exit(__doc__)
 

@@ -33,6 +33,7 @@ class Figure:
     ratio_unit: str = "x"
     note: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    informational: bool = False  # printed for comparison, no target
 
     def ratio_text(self) -> str:
         if self.ratio is None:
@@ -44,6 +45,8 @@ class Figure:
         return text
 
     def result_text(self) -> str:
+        if self.informational:
+            return "-"
         if self.met is None:
             return "not measured"
         return "met" if self.met else "NOT MET"
@@ -77,9 +80,15 @@ def ratio_figure(
 ) -> Figure:
     ratios = comparison.ratios
     return Figure(
-        name, label, f"{comparison.ours_median:,.0f}", f"{comparison.reference_median:,.0f}",
-        f">= {target:.2f}x", comparison.ratio >= target,
-        ratio=comparison.ratio, ratio_low=min(ratios), ratio_high=max(ratios),
+        name,
+        label,
+        f"{comparison.ours_median:,.0f}",
+        f"{comparison.reference_median:,.0f}",
+        f">= {target:.2f}x",
+        comparison.ratio >= target,
+        ratio=comparison.ratio,
+        ratio_low=min(ratios),
+        ratio_high=max(ratios),
         note=f"{len(ratios)} rounds; {note}" if note else f"{len(ratios)} rounds",
         data={"ours": comparison.ours, "reference": comparison.reference},
     )

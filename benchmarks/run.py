@@ -2,7 +2,8 @@
 
     ./dev bench                      every figure (several minutes)
     ./dev bench --quick              fewer rounds, a 100-page tree: a smoke test
-    ./dev bench --only page,static   some figures only (page small static launch http harness)
+    ./dev bench --only page,static   some figures only (page small static flask launch http
+                                     harness)
     ./dev bench --json               machine-readable output
 
 Figures and references are described in benchmarks/README.md. Nothing here
@@ -31,19 +32,21 @@ from _apps import (
     reference_app,
     write_webapp,
 )
+from _flask import flask_app, same_rows
 from _harness import harness_figure
-from _http import http_figure
+from _http import http_figures
 from _launching import ChildFailed, launch_figures
 from _report import Figure, format_json, format_table, ratio_figure
 from _timing import CLOCKS, call, compare, make_environ
 
-GROUPS = ("page", "small", "static", "launch", "http", "harness")
+GROUPS = ("page", "small", "static", "flask", "launch", "http", "harness")
 
 # name: (label, path, query, target ratio)
 _IN_PROCESS = {
-    "page": ("page with #load layout + code-behind (req/s)", ORDERS_PATH, ORDERS_QUERY, 0.95),
-    "small": ("small page, no code-behind (req/s)", HELLO_PATH, "", 0.90),
-    "static": ("static file (req/s)", CSS_PATH, "", 2.0),
+    "page": ("page with #load layout + code-behind (req/s)", ORDERS_PATH, ORDERS_QUERY, 1.10),
+    "small": ("small page, no code-behind (req/s)", HELLO_PATH, "", 1.30),
+    "static": ("static file (req/s)", CSS_PATH, "", 3.0),
+    "flask": ("layout page vs Flask + Jinja2 (req/s)", ORDERS_PATH, ORDERS_QUERY, 2.0),
 }
 
 
@@ -90,17 +93,31 @@ def _check_same_output(ours: Any, reference: Any, path: str, query: str) -> None
         raise BenchmarkError(f"{path}: the static body is not the file's content")
 
 
+def _check_same_rows(ours: Any, flask: Any) -> None:
+    environ = make_environ(ORDERS_PATH, ORDERS_QUERY)
+    mine, theirs = call(ours, environ), call(flask, environ)
+    if not theirs.status.startswith("200") or not same_rows(mine.body, theirs.body):
+        raise BenchmarkError(f"{ORDERS_PATH}: TinCan and the Flask app show different orders")
+
+
 def in_process_figures(names: list[str], root: str, settings: dict[str, Any]) -> list[Figure]:
     ours = _launch_webapp(root)
-    reference = reference_app(root)
     figures = []
     for name in names:
         label, path, query, target = _IN_PROCESS[name]
-        _check_same_output(ours, reference, path, query)
+        if name == "flask":
+            reference = flask_app(root)
+            _check_same_rows(ours, reference)
+        else:
+            reference = reference_app(root)
+            _check_same_output(ours, reference, path, query)
         _progress(f"measuring {name}: {label}")
         comparison = compare(
-            ours, reference, make_environ(path, query),
-            rounds=settings["rounds"], batch_seconds=settings["batch_seconds"],
+            ours,
+            reference,
+            make_environ(path, query),
+            rounds=settings["rounds"],
+            batch_seconds=settings["batch_seconds"],
             clock=settings["clock"],
         )
         note = f"in-process WSGI calls, {settings['clock']} time"
@@ -146,28 +163,59 @@ def _parser() -> argparse.ArgumentParser:
         prog="benchmarks/run.py",
         description="Measure TinCan against hand-written Bottle references (ratios, same run).",
     )
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer rounds and a 100-page tree (a smoke test, noisier figures)")
-    parser.add_argument("--only", action="append", metavar="NAME",
-                        help=f"measure only these figures, comma-separated: {', '.join(GROUPS)}")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer rounds and a 100-page tree (a smoke test, noisier figures)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help=f"measure only these figures, comma-separated: {', '.join(GROUPS)}",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--rounds", type=int, metavar="N",
-                        help="alternating rounds per ratio figure (default 15, quick 5)")
-    parser.add_argument("--batch-seconds", type=float, metavar="S",
-                        help="approximate length of one timed batch (default 0.3, quick 0.1)")
-    parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
-                        help="what a round is timed by: CPU time (default; this thread's "
-                        "in-process, the server's over HTTP; robust on a shared machine) or "
-                        "elapsed wall time")
-    parser.add_argument("--pages", type=int, metavar="N",
-                        help="pages in the launch tree (default 500, quick 100)")
-    parser.add_argument("--launch-rounds", type=int, metavar="N",
-                        help="cold launches, each followed by compile + launches (default 1)")
-    parser.add_argument("--http-requests", type=int, metavar="N",
-                        help="requests per round over HTTP (default 1000, quick 200)")
-    parser.add_argument("--harness-pages", type=int, metavar="N",
-                        help="pages of the app whose first test the harness figure times "
-                        "(default 65)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        metavar="N",
+        help="alternating rounds per ratio figure (default 15, quick 5)",
+    )
+    parser.add_argument(
+        "--batch-seconds",
+        type=float,
+        metavar="S",
+        help="approximate length of one timed batch (default 0.3, quick 0.1)",
+    )
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="cpu",
+        help="what a round is timed by: CPU time (default; this thread's "
+        "in-process, the server's over HTTP; robust on a shared machine) or "
+        "elapsed wall time",
+    )
+    parser.add_argument(
+        "--pages", type=int, metavar="N", help="pages in the launch tree (default 500, quick 100)"
+    )
+    parser.add_argument(
+        "--launch-rounds",
+        type=int,
+        metavar="N",
+        help="cold launches, each followed by compile + launches (default 1)",
+    )
+    parser.add_argument(
+        "--http-requests",
+        type=int,
+        metavar="N",
+        help="requests per round over HTTP (default 1000, quick 200)",
+    )
+    parser.add_argument(
+        "--harness-pages",
+        type=int,
+        metavar="N",
+        help="pages of the app whose first test the harness figure times (default 65)",
+    )
     return parser
 
 
@@ -195,23 +243,34 @@ def main(argv: list[str] | None = None) -> int:
             if "launch" in groups:
                 _progress(f"measuring launch: {settings['pages']}-page tree, fresh processes")
                 figures += launch_figures(
-                    workdir, settings["pages"], settings["launch_rounds"],
+                    workdir,
+                    settings["pages"],
+                    settings["launch_rounds"],
                     settings["compiled_launches"],
                 )
             if "http" in groups:
-                _progress("measuring http: waitress, loopback")
+                _progress("measuring http: waitress, gunicorn, the builtin server, loopback")
                 _launch_webapp(webapp)  # writes it if needed, and checks it launches cleanly
-                figures.append(http_figure(
-                    webapp, f"{ORDERS_PATH}?{ORDERS_QUERY}",
-                    settings["rounds"], settings["http_requests"], settings["clock"],
-                ))
-            if "harness" in groups:
-                _progress(f"measuring harness: first test of a {settings['harness_pages']}-page "
-                          "app, fresh pytest sessions")
-                figures.append(harness_figure(
-                    workdir, settings["harness_pages"], settings["harness_sessions"],
+                figures += http_figures(
+                    webapp,
+                    f"{ORDERS_PATH}?{ORDERS_QUERY}",
+                    settings["rounds"],
+                    settings["http_requests"],
                     settings["clock"],
-                ))
+                )
+            if "harness" in groups:
+                _progress(
+                    f"measuring harness: first test of a {settings['harness_pages']}-page "
+                    "app, fresh pytest sessions"
+                )
+                figures.append(
+                    harness_figure(
+                        workdir,
+                        settings["harness_pages"],
+                        settings["harness_sessions"],
+                        settings["clock"],
+                    )
+                )
     except (BenchmarkError, ChildFailed, RuntimeError, OSError) as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1

@@ -10,11 +10,18 @@ from pathlib import Path
 import pytest
 
 RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
-TINY = ["--quick", "--only", "page,small,static", "--rounds", "2", "--batch-seconds", "0.01"]
+TINY = ["--quick", "--only", "page,small,static,flask", "--rounds", "2", "--batch-seconds", "0.01"]
 FIGURES = {
     "page": "page with #load layout + code-behind",
     "small": "small page, no code-behind",
     "static": "static file",
+    "flask": "layout page vs Flask + Jinja2",
+}
+HTTP_FIGURES = {
+    "http-waitress": "page over HTTP, waitress",
+    "http-gunicorn": "page over HTTP, gunicorn sync x2",
+    "http-gunicorn-flask": "page over HTTP, gunicorn, vs Flask + Jinja2",
+    "http-builtin": "page over HTTP, builtin server vs waitress",
 }
 
 
@@ -46,6 +53,19 @@ def test_json_output_has_a_ratio_per_figure() -> None:
         assert figure["ratio"] > 0
         assert len(figure["data"]["ours"]) == len(figure["data"]["reference"]) == 2
         assert isinstance(figure["met"], bool)
+
+
+@pytest.mark.slow
+def test_http_figures_run_every_server() -> None:
+    # Real servers (waitress, gunicorn with 2 workers, the builtin one) on loopback.
+    done = run_bench("--only", "http", "--rounds", "1", "--http-requests", "20", "--json")
+    assert done.returncode == 0, done.stderr
+    figures = {f["name"]: f for f in json.loads(done.stdout)["figures"]}
+    assert set(figures) == set(HTTP_FIGURES)
+    for name, figure in figures.items():
+        assert figure["label"].startswith(HTTP_FIGURES[name])
+        assert figure["ratio"] > 0
+    assert figures["http-builtin"]["informational"] is True
 
 
 @pytest.mark.parametrize("args", [["--only", "nonsense"], ["--rounds", "0"], ["--frobnicate"]])
