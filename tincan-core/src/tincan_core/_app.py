@@ -421,8 +421,8 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
                     fields["Content-Length"] = [str(len(body))]
                 out = [body]
             else:
-                if isinstance(out, bottle.HTTPResponse):
-                    out.apply(response)
+                # Bottle applies a response in _handle() and again in _cast(); once is
+                # the same (apply() copies state), as nothing runs in between here.
                 out = self._cast(out)
             if response._status_code in _NO_BODY or environ["REQUEST_METHOD"] == "HEAD":
                 if hasattr(out, "close"):
@@ -448,7 +448,7 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
         headers = [(name, value) for name, values in fields.items() for value in values]
         if "Content-Type" not in fields:
             headers.append(("Content-Type", response.default_content_type))
-        if not all(value.isascii() for _, value in headers):
+        if not "".join([value for _, value in headers]).isascii():
             headers = [(name, value.encode("utf-8").decode("latin-1")) for name, value in headers]
         for key, name, value in self.policy.keyed_headers:
             if key not in fields:
