@@ -95,6 +95,14 @@ FILES: dict[str, str | bytes] = {
         "        self.response.set_header('X-Name', 'J\\u00fcrgen')\n"
     ),
     "fwd.pspx": "#forward hello.pspx\n",
+    "jump.pspx": "<p>never shown</p>",
+    "jump.py": (
+        "from tincan import Page\n"
+        "class Jump(Page):\n"
+        "    def handle(self):\n"
+        "        self.response.set_header('X-Jumped', 'yes')\n"
+        "        self.request.app.forward('hello.pspx')\n"
+    ),
     "webhook.pspx": "#methods POST\n#allow-cross-origin\n<p>${page.request.forms.get('a')}</p>",
     "count.pspx": "<p>${visits}</p>",
     "count.py": (
@@ -115,7 +123,8 @@ FILES: dict[str, str | bytes] = {
 
 PATHS = [
     "/", "/index.pspx", "/hello.pspx", "/go.pspx", "/gone.pspx", "/boom.pspx", "/crash.pspx",
-    "/data.pspx", "/raw.pspx", "/empty.pspx", "/framed.pspx", "/fwd.pspx", "/webhook.pspx",
+    "/data.pspx", "/raw.pspx", "/empty.pspx", "/framed.pspx", "/fwd.pspx", "/jump.pspx",
+    "/webhook.pspx",
     "/count.pspx", "/caf\u00e9.pspx".encode().decode("latin-1"), "/caf\xe9.pspx",
     "/css/site.css", "/docs", "/docs/", "/nope.pspx", "/errors/404.pspx",
 ]  # fmt: skip
@@ -251,6 +260,8 @@ def test_fast_and_general_paths_answer_alike(
         ("GET", "/data.pspx", "", "200 OK"),
         ("GET", "/empty.pspx", "", "204 No Content"),
         ("GET", "/count.pspx", "", "200 OK"),
+        ("GET", "/jump.pspx", "name=Ann", "200 OK"),
+        ("GET", "/fwd.pspx", "", "200 OK"),
         ("GET", "/css/site.css", "", "200 OK"),
     ],
 )
