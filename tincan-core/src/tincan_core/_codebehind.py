@@ -131,6 +131,22 @@ def _error_line(exc: BaseException, path: str) -> int | None:
     return line
 
 
+def _raised_at(exc: BaseException, path: str) -> str:
+    """`` (at module.py:7)`` when the error is in a module ``path`` imports (say from
+    WEB-INF/lib): the error is the page's, at its import line, and happened there."""
+    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:
+        where, line = exc.filename, exc.lineno
+    else:
+        frames = list(traceback.walk_tb(exc.__traceback__))
+        if not frames:
+            return ""
+        frame, line = frames[-1]
+        where = frame.f_code.co_filename
+    if where == path or not os.path.isfile(where):
+        return ""  # in the code-behind itself, or in frozen/generated code
+    return f" (at {where}:{line})"
+
+
 class CodeBehindLoader:
     """Imports each code-behind file once per launch.
 
@@ -190,7 +206,7 @@ class CodeBehindLoader:
         except (Exception, SystemExit) as exc:  # sys.exit() in a module is its own error
             sys.modules.pop(name, None)
             error = TinCanError(
-                f"code-behind failed to load: {type(exc).__name__}: {exc}",
+                f"code-behind failed to load: {type(exc).__name__}: {exc}{_raised_at(exc, path)}",
                 display_name,
                 _error_line(exc, path),
             )
