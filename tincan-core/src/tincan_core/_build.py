@@ -36,7 +36,7 @@ from ._templates import (
 )
 from ._urlplan import PageSpec, PlannedRoute, UrlForms, plan_urls
 
-__all__ = ["Builder", "CompilePlan", "CompiledPage"]
+__all__ = ["Builder", "CompilePlan", "CompiledPage", "PlannedPage", "RoutedPage"]
 
 
 @dataclass(slots=True)
@@ -56,6 +56,20 @@ class CompiledPage:
     page_class: type[BasePage]
     template: PageTemplate
     loads: dict[str, PageTemplate] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class PlannedPage:
+    """A page whose routes are known from the headers alone; compiled when first used
+    (``launch_on_demand``)."""
+
+    relpath: str
+    target: str
+    header: ParsedHeader
+    methods: tuple[str, ...]
+
+
+RoutedPage = CompiledPage | PlannedPage
 
 
 class Builder(PageSources):
@@ -239,15 +253,19 @@ class Builder(PageSources):
                 compiled[relpath] = self.compile_page(relpath)
             except TinCanError as exc:
                 self.error(exc)
-        error_pages = [c for c in compiled.values() if c.header.errors is not None]
+        self.add_pages(dict(compiled), inventory.of_kind(FileKind.STATIC))
+        self.finish(len(pages), workers, time.perf_counter() - started)
+        return self.errors
+
+    def add_pages(self, pages: dict[str, RoutedPage], files: list[WebappFile]) -> None:
+        """The error pages and the routes of ``pages``, and the static ``files``."""
+        error_pages = [c for c in pages.values() if c.header.errors is not None]
         self.add_error_pages(error_pages)
         no_url = UrlForms(None, why="is an error page: it has no URL")
         for page in error_pages:
             self.app.urls.forms[page.relpath] = no_url
-        routable = {r: c for r, c in compiled.items() if c.header.errors is None}
-        self.add_routes(routable, inventory.of_kind(FileKind.STATIC))
-        self.finish(len(pages), workers, time.perf_counter() - started)
-        return self.errors
+        routable = {r: c for r, c in pages.items() if c.header.errors is None}
+        self.add_routes(routable, files)
 
     def finish(self, pages: int, workers: int, seconds: float) -> None:
         """Release what this launch did not use and record what it did."""
@@ -268,10 +286,13 @@ class Builder(PageSources):
             seconds=seconds,
         )
 
-    def describe(self, page: CompiledPage) -> dict[str, Any]:
-        cls = page.page_class
+    def describe(self, page: RoutedPage) -> dict[str, Any]:
+        page_class = ""  # a planned page's class is known once it is compiled
+        if isinstance(page, CompiledPage):
+            cls = page.page_class
+            page_class = f"{cls.__module__}.{cls.__qualname__}"
         return {
-            "page_class": f"{cls.__module__}.{cls.__qualname__}",
+            "page_class": page_class,
             "forward": page.target if page.target != page.relpath else "",
             "served_by": page.target,
             "errors": page.header.errors or (),
@@ -280,7 +301,7 @@ class Builder(PageSources):
     def info(self, info: RouteInfo) -> None:
         self.app.route_info.append(info)
 
-    def add_routes(self, pages: dict[str, CompiledPage], files: list[WebappFile]) -> None:
+    def add_routes(self, pages: dict[str, RoutedPage], files: list[WebappFile]) -> None:
         """Every route of the launch, as :func:`plan_urls` decides them (its rules:
         page and static URLs, index directories, clean URLs, ``#path`` patterns),
         plus the forward table and ``url_for``'s table. ``files`` are the static
@@ -315,7 +336,7 @@ class Builder(PageSources):
         self.app.urls.forms.update(plan.forms)
 
     def add_route(
-        self, route: PlannedRoute, page: CompiledPage | None, serve: Callable[[], Any]
+        self, route: PlannedRoute, page: RoutedPage | None, serve: Callable[[], Any]
     ) -> None:
         """Register one planned route: ``serve`` answers it, unless it redirects."""
         config: dict[str, Any] = {}
@@ -361,19 +382,31 @@ class Builder(PageSources):
             error_page=error_page, observer=observer,
         )
 
-    def page_callback(self, page: CompiledPage) -> Callable[[], Any]:
+    def page_callback(self, page: RoutedPage) -> Callable[[], Any]:
+        if isinstance(page, PlannedPage):
+            return self.planned_callback(page)
         page_class, render = self.observed(page, error_page=False)
         return page_handler(page_class, render, page.loads, self.log, self.display(page.relpath))
 
-    def error_callback(self, page: CompiledPage) -> Callable[[bottle.HTTPError], Any]:
+    def error_callback(self, page: RoutedPage) -> Callable[[bottle.HTTPError], Any]:
+        if isinstance(page, PlannedPage):
+            return self.planned_error_callback(page)
         page_class, render = self.observed(page, error_page=True)
         return error_handler(page_class, render, page.loads, self.log, self.display(page.relpath))
 
-    def add_error_pages(self, pages: list[CompiledPage]) -> None:
+    def planned_callback(self, page: PlannedPage) -> Callable[[], Any]:
+        """The route callback of a page compiled when first requested."""
+        raise TypeError(f"{page.relpath}: only an on-demand launch routes uncompiled pages")
+
+    def planned_error_callback(self, page: PlannedPage) -> Callable[[bottle.HTTPError], Any]:
+        """The error handler of an error page compiled when first needed."""
+        raise TypeError(f"{page.relpath}: only an on-demand launch routes uncompiled pages")
+
+    def add_error_pages(self, pages: list[RoutedPage]) -> None:
         """Register error pages; explicit codes win over catch-all pages."""
-        owners: dict[int, CompiledPage] = {}
+        owners: dict[int, RoutedPage] = {}
         for explicit in (True, False):
-            claimed: dict[int, CompiledPage] = {}
+            claimed: dict[int, RoutedPage] = {}
             for page in pages:
                 codes = page.header.errors or ()
                 if (codes == ALL_ERROR_CODES) == explicit:

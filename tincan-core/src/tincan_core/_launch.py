@@ -7,16 +7,17 @@ import contextlib
 import logging
 import os
 import sys
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._app import TinCan
 from ._build import Builder
 from ._errors import TinCanError
 from ._paths import normalize_urlroot
-from ._session import session_config
+from ._session import SECRET_ENV, session_config
 from ._settings import Settings, load_settings, merge_overrides
 
-__all__ = ["ENCODING", "launch"]
+__all__ = ["ENCODING", "Prepared", "launch", "prepare_launch", "session_key_configured"]
 
 ENCODING = "utf-8"
 
@@ -54,6 +55,78 @@ def _add_lib_path(fsroot: str) -> None:
         sys.path.append(real)
 
 
+@dataclass(slots=True)
+class Prepared:
+    """A launch up to its pages: the empty app, and the settings problems found so far."""
+
+    app: TinCan
+    root: str
+    prefix: str
+    log: logging.Logger
+    encoding: str
+    problems: list[TinCanError] = field(default_factory=list)
+
+    def report_problems(self, builder: Builder) -> None:
+        # A bad setting keeps its default and a bad key file leaves sessions off (pages
+        # that use theirs answer 500); every page still launches.
+        for problem in self.problems:
+            builder.error(problem)
+
+
+def prepare_launch(
+    fsroot: str | os.PathLike[str] | None,
+    urlroot: str,
+    logger: logging.Logger | None,
+    encoding: str,
+    settings: dict[str, Any],
+) -> Prepared | None:
+    """What every launch does before its pages; ``None`` (logged) for an unusable tree."""
+    merge_overrides(Settings(), settings)  # a caller's mistake fails before anything else
+    log = logger if logger is not None else _silent_logger()
+    # Absolute from here on: file names in errors, templates and code-behind must
+    # not depend on the working directory, which a server may change after launch.
+    root = os.path.abspath(os.fspath(fsroot) if fsroot is not None else os.getcwd())
+    try:
+        prefix = normalize_urlroot(urlroot)
+    except TinCanError as exc:
+        log.error("%s", exc)
+        return None
+    problem = _unusable_tree(root, encoding)
+    if problem is not None:
+        log.error("%s", problem)
+        return None
+    _add_lib_path(root)
+
+    from_file, problems = load_settings(root)
+    effective = merge_overrides(from_file, settings)
+    sessions = None
+    try:
+        sessions = session_config(effective, root)
+    except TinCanError as exc:
+        problems = [*problems, exc]
+    app = TinCan(logger=log, settings=effective, sessions=sessions)
+    app.config.update(
+        {
+            "tincan.fsroot": root,
+            "tincan.urlroot": prefix or "/",  # as the original: no trailing slash
+            "tincan.logger": log,
+            "tincan.encoding": encoding,
+            "tincan.settings": effective,
+        }
+    )
+    return Prepared(app, root, prefix, log, encoding, list(problems))
+
+
+def session_key_configured(fsroot: str | os.PathLike[str]) -> bool:
+    """Whether the webapp at ``fsroot`` has its session keys configured: in
+    ``$TINCAN_SECRET_KEY``, or as a key file named in ``WEB-INF/tincan.toml``
+    (readable or not: a bad key file is the launch's error to report)."""
+    if os.environ.get(SECRET_ENV, "").strip():
+        return True
+    settings, _ = load_settings(os.path.abspath(os.fspath(fsroot)))
+    return settings.session_key_file is not None
+
+
 def launch(
     fsroot: str | os.PathLike[str] | None = None,
     urlroot: str = "/",
@@ -85,49 +158,15 @@ def launch(
     before the keys of its ``[session]`` table); they override the file. An
     unknown keyword, or a setting of the wrong type, is a ``TypeError``.
     """
-    merge_overrides(Settings(), settings)  # a caller's mistake fails before anything else
-    log = logger if logger is not None else _silent_logger()
-    # Absolute from here on: file names in errors, templates and code-behind must
-    # not depend on the working directory, which a server may change after launch.
-    root = os.path.abspath(os.fspath(fsroot) if fsroot is not None else os.getcwd())
-    try:
-        prefix = normalize_urlroot(urlroot)
-    except TinCanError as exc:
-        log.error("%s", exc)
+    prepared = prepare_launch(fsroot, urlroot, logger, encoding, settings)
+    if prepared is None:
         return None, 1
-    problem = _unusable_tree(root, encoding)
-    if problem is not None:
-        log.error("%s", problem)
-        return None, 1
-    _add_lib_path(root)
-
-    from_file, settings_errors = load_settings(root)
-    effective = merge_overrides(from_file, settings)
-    sessions, sessions_error = None, None
-    try:
-        sessions = session_config(effective, root)
-    except TinCanError as exc:
-        sessions_error = exc
-    app = TinCan(logger=log, settings=effective, sessions=sessions)
-    app.config.update(
-        {
-            "tincan.fsroot": root,
-            "tincan.urlroot": prefix or "/",  # as the original: no trailing slash
-            "tincan.logger": log,
-            "tincan.encoding": encoding,
-            "tincan.settings": effective,
-        }
-    )
-    builder = Builder(app, root, prefix, encoding, log, static=static)
-    # A bad setting keeps its default and a bad key file leaves sessions off (pages
-    # that use theirs answer 500); every page still launches.
-    for settings_error in settings_errors:
-        builder.error(settings_error)
-    if sessions_error is not None:
-        builder.error(sessions_error)
+    app = prepared.app
+    builder = Builder(app, prepared.root, prepared.prefix, encoding, prepared.log, static=static)
+    prepared.report_problems(builder)
     errors = builder.build()
     if debug:  # decided here: the production 500 path is untouched
         from ._debugpage import install_debug_page
 
-        install_debug_page(app, root)
+        install_debug_page(app, prepared.root)
     return app, errors

@@ -10,13 +10,21 @@ nothing but time: its jobs are handed back to the caller.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import TypeVar
 
-__all__ = ["available_cores", "default_jobs", "fork_is_safe", "run_in_workers"]
+__all__ = [
+    "WorkerPool",
+    "WorkerPoolUnavailable",
+    "available_cores",
+    "default_jobs",
+    "fork_is_safe",
+    "run_in_workers",
+]
 
 JOBS_VARIABLE = "TINCAN_JOBS"
 
@@ -48,6 +56,101 @@ def _run_chunk(func: Callable[[Job], Result], chunk: Sequence[Job]) -> list[Resu
     return [func(job) for job in chunk]
 
 
+def _ready() -> None:
+    """The first job of a pool: submitting it forks every worker."""
+
+
+def _lower_priority() -> None:
+    # A background worker must not slow down the requests of the server it works for.
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(5)
+
+
+class WorkerPoolUnavailable(Exception):
+    """No worker processes could be started here (none allowed, or out of resources)."""
+
+
+class WorkerPool:
+    """Forked worker processes, started when the pool is made, given jobs later.
+
+    Make it only when :func:`fork_is_safe`: every worker is forked in the
+    constructor, so :meth:`run` may then be called from any thread (a server's
+    background compile starts its workers before the server starts its threads).
+    ``background=True`` lowers the workers' CPU priority.
+    """
+
+    def __init__(self, workers: int, *, background: bool = False) -> None:
+        import multiprocessing
+
+        self.workers = max(1, workers)
+        try:
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_lower_priority if background else None,
+            )
+        except (OSError, ValueError) as exc:
+            raise WorkerPoolUnavailable(str(exc)) from exc
+        try:
+            # concurrent.futures forks all of a fork pool's workers at the first submit.
+            self._pool.submit(_ready)
+        except Exception as exc:  # no processes here (a daemonic process may not have children)
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            raise WorkerPoolUnavailable(str(exc)) from exc
+
+    def run(
+        self,
+        func: Callable[[Job], Result],
+        jobs: Sequence[Job],
+        on_result: Callable[[Job, Result], None],
+        stop: threading.Event | None = None,
+    ) -> list[Job]:
+        """Run ``func`` over ``jobs``; ``on_result`` is called in this thread as each
+        job finishes (in completion order). Returns the jobs that got no result: a
+        worker died, or ``stop`` was set (then the jobs not started are dropped)."""
+        if not jobs:
+            return []
+        # Small chunks keep every worker busy to the end and the progress fine-grained;
+        # a chunk per job would spend more on messages than a short job takes.
+        size = max(1, min(8, len(jobs) // (self.workers * 8)))
+        chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+        left: list[Job] = []
+        try:
+            running: dict[Future[list[Result]], Sequence[Job]] = {
+                self._pool.submit(_run_chunk, func, chunk): chunk for chunk in chunks
+            }
+        except Exception:  # the pool broke (a worker died before any job was given)
+            return list(jobs)
+        while running:
+            if stop is not None and stop.is_set():
+                for future, chunk in running.items():
+                    future.cancel()
+                    left.extend(chunk)
+                return left
+            done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
+            for future in done:
+                chunk = running.pop(future)
+                try:
+                    results = future.result()
+                except Exception:  # a dead worker, or a job that did not catch its error
+                    left.extend(chunk)
+                    continue
+                for job, result in zip(chunk, results, strict=True):
+                    on_result(job, result)
+        return left
+
+    def close(self, *, terminate: bool = False) -> None:
+        """Shut the pool down: wait for the jobs running, or end the workers at once."""
+        if terminate:
+            processes = list((getattr(self._pool, "_processes", None) or {}).values())
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                with contextlib.suppress(Exception):
+                    process.terminate()
+            return
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run_in_workers(
     func: Callable[[Job], Result],
     jobs: Sequence[Job],
@@ -61,39 +164,13 @@ def run_in_workers(
     result because a worker process died or could not be started; the caller
     runs those itself. Call only when :func:`fork_is_safe`.
     """
-    import multiprocessing
-
-    workers = max(1, min(workers, len(jobs)))
-    # Small chunks keep every worker busy to the end and the progress fine-grained;
-    # a chunk per job would spend more on messages than a short job takes.
-    size = max(1, min(8, len(jobs) // (workers * 8)))
-    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-    left: list[Job] = []
+    if not jobs:
+        return []
     try:
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-    except (OSError, ValueError):
+        pool = WorkerPool(min(workers, len(jobs)))
+    except WorkerPoolUnavailable:
         return list(jobs)
-    with pool:
-        try:
-            running: dict[Future[list[Result]], Sequence[Job]] = {
-                pool.submit(_run_chunk, func, chunk): chunk for chunk in chunks
-            }
-        except Exception:  # no processes here (a daemonic process may not have children)
-            pool.shutdown(wait=True, cancel_futures=True)
-            return list(jobs)
-        try:
-            while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    chunk = running.pop(future)
-                    try:
-                        results = future.result()
-                    except Exception:  # a dead worker, or a job that did not catch its error
-                        left.extend(chunk)
-                        continue
-                    for job, result in zip(chunk, results, strict=True):
-                        on_result(job, result)
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-    return left
+    try:
+        return pool.run(func, jobs, on_result)
+    finally:
+        pool.close()
