@@ -157,21 +157,53 @@ def poll(condition: Callable[[], bool], what: str, server: Any) -> None:
         time.sleep(0.1)
 
 
-def test_serve_reload_picks_up_edits_and_survives_errors(
+@pytest.mark.slow
+def test_serve_reload_shows_a_broken_page_and_brings_it_back(
     start_server: Any, tincan_cmd: Any, make_webapp: Any
 ) -> None:
-    root = make_webapp({"index.pspx": "<p>version one</p>\n"})
+    root = make_webapp({"index.pspx": "<p>version one</p>\n", "other.pspx": "<p>other</p>\n"})
     server = start_server(tincan_cmd("serve", "--reload", str(root)))
     assert server.get("/").text.strip() == "<p>version one</p>"
 
     (root / "index.pspx").write_text("<p>version two, edited</p>\n")
     poll(lambda: server.get("/").text.strip() == "<p>version two, edited</p>", "reload", server)
 
-    (root / "index.pspx").write_text("#nonsense\n<p>broken</p>\n")
-    poll(lambda: "still serving the previous version" in server.stderr, "error report", server)
-    assert f"{root / 'index.pspx'}:1: unknown directive #nonsense" in server.stderr
-    assert server.get("/").text.strip() == "<p>version two, edited</p>"
+    # The edit breaks the index page: its routes show its launch errors, with the line.
+    (root / "index.pspx").write_text("<p>kept</p>\n<p tal:nonsense='1'>broken</p>\n")
+    (root / "other.pspx").write_text("<p>other, edited with it</p>\n")
+    poll(lambda: server.get("/").status_code == 500, "broken page", server)
+    for path in ("/", "/index.pspx"):
+        page = server.get(path)
+        assert page.status_code == 500
+        assert page.headers["content-type"] == "text/html; charset=utf-8"
+        assert f"{root / 'index.pspx'}:2" in page.text
+        assert "did not launch" in page.text
+        assert "tal:nonsense" in page.text  # the source line around the error
+    # Every other page is the new launch's.
+    assert server.get("/other.pspx").text.strip() == "<p>other, edited with it</p>"
+    poll(lambda: f"{root / 'index.pspx'}:2: template error" in server.stderr, "report", server)
+
+    # Fixed: the page comes back.
+    (root / "index.pspx").write_text("<p>version three</p>\n")
+    poll(lambda: server.get("/").status_code == 200, "fixed page", server)
+    assert server.get("/").text.strip() == "<p>version three</p>"
 
     finished = server.stop(signal.SIGINT)
     assert finished.returncode == 0
     assert "Traceback" not in finished.stderr
+
+
+@pytest.mark.slow
+def test_serve_reload_without_the_debug_page_answers_a_plain_500(
+    start_server: Any, tincan_cmd: Any, make_webapp: Any
+) -> None:
+    root = make_webapp({"index.pspx": "#bogus\n<p>broken from the start</p>\n"})
+    server = start_server(tincan_cmd("serve", "--reload", "--no-debug-page", str(root)))
+    page = server.get("/")
+    assert page.status_code == 500
+    assert str(root) not in page.text and "bogus" not in page.text
+    assert "1 error(s) detected, serving the other pages (they answer 500)" in server.stderr
+    (root / "index.pspx").write_text("<p>fixed</p>\n")
+    poll(lambda: server.get("/").status_code == 200, "fixed page", server)
+    assert server.get("/").text.strip() == "<p>fixed</p>"
+    assert server.stop().returncode == 0

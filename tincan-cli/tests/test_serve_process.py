@@ -69,7 +69,9 @@ def test_force_serves_what_launched(
 def test_errors_abort_before_serving(
     run_tincan: Any, launch_script: Path, broken_webapp: Path
 ) -> None:
-    done = run_tincan("serve", str(broken_webapp))
+    # Without the developer error page (not loopback, or --no-debug-page) and without
+    # --reload, the launch is complete and its errors stop it.
+    done = run_tincan("serve", "--no-debug-page", str(broken_webapp))
     assert done.returncode == 1
     assert done.stderr.rstrip().endswith("1 error(s) detected, aborting")
     assert "Serving" not in done.stdout

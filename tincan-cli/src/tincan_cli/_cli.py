@@ -47,7 +47,16 @@ def _add_serve_parser(commands: Any) -> None:
         "serve",
         help="launch a webapp and serve it",
         description="Launch the webapp in DIR and serve it over HTTP. Routes are logged to "
-        "stderr as they are created; launch errors stop the command unless --force is given.",
+        "stderr as they are created.\n\n"
+        "For development (--reload, or the developer error page on, as it is by default on "
+        "a loopback address) the server starts at once: pages are compiled when first "
+        "requested and meanwhile in the background, on every core, into the compile cache. "
+        "A page that does not compile is printed as file:line: message and its routes "
+        "answer with its errors; every other page is served. Otherwise (and with gunicorn) "
+        "the whole webapp is compiled first and launch errors stop the command unless "
+        "--force is given.\n\n"
+        "Without $TINCAN_SECRET_KEY or a session key file, sessions are signed with a random "
+        "key of the process (a warning says so).",
         formatter_class=FORMATTER,
         epilog=examples(
             "tincan serve --static mysite",
@@ -64,8 +73,17 @@ def _add_serve_parser(commands: Any) -> None:
         "--reload",
         action="store_true",
         help="watch the webapp and re-launch it when a page, code-behind, macro file, "
-        "WEB-INF file or (with --static) static file changes; a launch with errors keeps "
-        "the previous version serving",
+        "WEB-INF file or (with --static) static file changes; the pages an edit breaks "
+        "answer with their errors until it is fixed, every other page is the new version",
+    )
+    parser.add_argument(
+        "--debug-page",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show the developer error page for 500s (exception, frames, source lines, the "
+        "request with secrets masked) and the launch errors of broken pages; never for a "
+        "production server (default: on when --bind is a loopback address, such as "
+        "localhost or 127.0.0.1, off otherwise)",
     )
     parser.add_argument(
         "--server",

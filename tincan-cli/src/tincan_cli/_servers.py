@@ -6,6 +6,7 @@ port that cannot be bound is a :class:`CommandError`, not a traceback.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import signal
 import threading
@@ -24,6 +25,7 @@ __all__ = [
     "WAITRESS_LIMITS",
     "ServerSettings",
     "display_url",
+    "is_loopback",
     "raise_open_file_limit",
     "run_server",
     "waitress_options",
@@ -78,6 +80,25 @@ def display_url(host: str, port: int, urlroot: str = "/") -> str:
         shown = f"[{shown}]"
     path = urlroot.rstrip("/") + "/"
     return f"http://{shown}:{port}{path}"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether listening on ``host`` reaches this machine only: a loopback address
+    (``127.0.0.0/8``, ``::1``, IPv4-mapped ones) or ``localhost``/``*.localhost``
+    (RFC 6761). Any other name is taken as reachable from elsewhere, without
+    asking a resolver, and so is ``""`` (every interface)."""
+    name = host.strip().lower().rstrip(".")
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
