@@ -22,6 +22,7 @@ from ._check_links import html_links, link_path
 from ._check_report import STANDARD_METHODS, Finding, sorted_findings
 from ._check_template import LinkUse, MacroLibrary, NameProblem, walk_page
 from ._check_tree import ParsedTemplate, parse_template
+from ._check_urlfor import url_for_findings
 from ._classify import INDEX_NAMES, FileKind
 from ._errors import TinCanError
 from ._header import ALL_ERROR_CODES
@@ -155,6 +156,7 @@ class _Analysis:
         self.static_links()
         self.directories()
         self.error_pages()
+        self.findings += url_for_findings(self.app, self.sources, self.app.route_info)
         return sorted_findings(self.findings)
 
     def page(self, target: str, infos: list[RouteInfo]) -> None:

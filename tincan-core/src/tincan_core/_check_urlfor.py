@@ -1,0 +1,227 @@
+"""``tincan check``: literal ``url_for(...)`` calls, judged against the launch's URL table.
+
+A call such as ``page.url_for('entry.pspx', id=3)`` in a template, or
+``self.url_for("entry.pspx", id=n)`` in code-behind, fails at request time
+(a 500) if the page does not exist, has no URL, or takes other parameters.
+Where the call is written with a string literal target, the check knows that
+already. What it reads:
+
+* the target, if it is a string literal (anything else: the call is skipped);
+* the names of the keyword arguments (``**values`` unpacked: the names are
+  not known, so only the target is judged); ``_query`` is url_for's own;
+* the values that are literals (numbers, strings, ``True``...), which must
+  pass their ``#path`` filter; other values are taken to pass.
+
+Only attribute calls count (``x.url_for(...)``), so a function of the webapp's
+own named ``url_for`` is not judged. Relative targets are resolved as at request
+time, from each page that renders the template; error pages have no fixed
+directory, so their relative targets are not judged. Finding the calls is pure
+(:func:`template_calls`, :func:`python_calls`); :func:`url_for_findings` judges
+them for a launched app.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import os
+import re
+import sys
+import tokenize
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._check_report import Finding
+from ._errors import TinCanError
+from ._urls import UrlTable
+
+__all__ = ["UrlForCall", "judge_call", "python_calls", "template_calls", "url_for_findings"]
+
+CODE = "url-for"
+_CALL = re.compile(r"\.\s*url_for\s*\(")
+
+
+@dataclass(frozen=True, slots=True)
+class UrlForCall:
+    """One ``url_for(...)`` call whose target is a string literal."""
+
+    line: int
+    target: str
+    params: Mapping[str, Any]  # keyword arguments whose values are literals
+    unknown: frozenset[str] = frozenset()  # keyword arguments with computed values
+    open_names: bool = False  # ``**values``: which names are given cannot be told
+
+
+class _Unknown:
+    """A computed value: taken to pass any filter (``"0"`` passes all but ``re:``)."""
+
+    def __str__(self) -> str:
+        return "0"
+
+    def __repr__(self) -> str:
+        return "<computed>"
+
+
+def _from_call(node: ast.Call, line: int) -> UrlForCall | None:
+    if not (isinstance(node.func, ast.Attribute) and node.func.attr == "url_for"):
+        return None
+    if len(node.args) != 1 or not isinstance(node.args[0], ast.Constant):
+        return None
+    target = node.args[0].value
+    if not isinstance(target, str):
+        return None
+    params: dict[str, Any] = {}
+    unknown: set[str] = set()
+    open_names = False
+    for keyword in node.keywords:
+        if keyword.arg is None:
+            open_names = True
+        elif keyword.arg == "_query":
+            continue
+        else:
+            try:
+                params[keyword.arg] = ast.literal_eval(keyword.value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                unknown.add(keyword.arg)
+    return UrlForCall(line, target, params, frozenset(unknown), open_names)
+
+
+def python_calls(source: str) -> list[UrlForCall]:
+    """The literal ``url_for`` calls of a Python module's source (none if it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    calls = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            call = _from_call(node, node.lineno)
+            if call is not None:
+                calls.append(call)
+    return sorted(calls, key=lambda c: c.line)
+
+
+def _call_text(text: str, start: int) -> str | None:
+    """The Python text of the call whose ``(`` is at ``start``, up to its ``)``: the
+    template's text around it is not Python, so tokens are read only that far."""
+    depth = 0
+    lines = io.StringIO(text[start:]).readline
+    try:
+        for token in tokenize.generate_tokens(lines):
+            if token.type == tokenize.OP and token.string in "([{":
+                depth += 1
+            elif token.type == tokenize.OP and token.string in ")]}":
+                depth -= 1
+                if depth == 0:
+                    row, col = token.end
+                    consumed = text[start:].split("\n")[: row - 1]
+                    offset = sum(len(line) + 1 for line in consumed) + col
+                    return text[start : start + offset]
+            elif token.type in (tokenize.ENDMARKER, tokenize.ERRORTOKEN):
+                return None
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return None
+    return None
+
+
+def template_calls(text: str) -> list[UrlForCall]:
+    """The literal ``x.url_for(...)`` calls in a template's text (in ``${...}``, ``tal:``
+    attributes or ``<?python ?>`` alike), with the line each starts on."""
+    calls = []
+    for found in _CALL.finditer(text):
+        arguments = _call_text(text, found.end() - 1)
+        if arguments is None:
+            continue
+        try:
+            expression = ast.parse("_." + "url_for" + arguments, mode="eval").body
+        except (SyntaxError, ValueError):
+            continue
+        if isinstance(expression, ast.Call):
+            line = text.count("\n", 0, found.start()) + 1
+            call = _from_call(expression, line)
+            if call is not None:
+                calls.append(call)
+    return calls
+
+
+def judge_call(table: UrlTable, call: UrlForCall, page: str) -> str | None:
+    """What ``url_for`` would raise for ``call`` made on ``page`` (webapp-relative; ``""``
+    for the root), or ``None`` when it would work for some values of what is computed."""
+    if call.open_names:
+        params: dict[str, Any] = {}
+    else:
+        params = {**call.params, **dict.fromkeys(call.unknown, _Unknown())}
+    try:
+        table.build(call.target, params, page=page)
+    except TinCanError as exc:
+        message = exc.message
+        if any(message.startswith(f"url_for: {name}=") for name in call.unknown):
+            return None  # a computed value refused by a re: filter: cannot be told
+        return message
+    return None
+
+
+def _code_behind_file(dotted: str) -> str | None:
+    """The source file of the module holding the class ``RouteInfo.page_class`` names."""
+    parts = dotted.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        module = sys.modules.get(".".join(parts[:split]))
+        if module is not None:
+            file = getattr(module, "__file__", None)
+            return file if isinstance(file, str) and file.endswith(".py") else None
+    return None
+
+
+def url_for_findings(app: Any, sources: Any, infos: Iterable[Any]) -> list[Finding]:
+    """Findings for the literal ``url_for`` calls of every page in ``infos``
+    (``app.route_info``; its pages, hidden pages and error pages count): in the body
+    that renders the page, its ``#load`` files and its code-behind's module."""
+    table: UrlTable = app.urls
+    texts: dict[str, list[UrlForCall]] = {}
+    findings: list[Finding] = []
+
+    def calls_of(file: str, python: bool) -> list[UrlForCall]:
+        known = texts.get(file)
+        if known is None:
+            try:
+                with open(file, encoding="utf-8") as handle:
+                    known = python_calls(handle.read()) if python else []
+            except (OSError, UnicodeDecodeError):
+                known = []
+            texts[file] = known
+        return known
+
+    def template_of(filename: str, body: str) -> list[UrlForCall]:
+        key = os.path.normpath(filename)
+        known = texts.get(key)
+        if known is None:
+            known = texts[key] = template_calls(body)
+        return known
+
+    for info in infos:
+        if info.kind not in ("page", "hidden", "error") or not info.served_by:
+            continue
+        error_page = info.kind == "error"
+        places: list[tuple[str, list[UrlForCall]]] = []
+        try:
+            body = sources.template_source(info.served_by)
+            places.append((os.path.normpath(body.filename), template_of(body.filename, body.body)))
+            for _, path, _ in sources.load_sources(info.served_by):
+                macro = sources.macro_source(path)
+                places.append(
+                    (os.path.normpath(macro.filename), template_of(macro.filename, macro.body))
+                )
+        except TinCanError:
+            continue  # changed since the launch: the next launch reports it
+        code = _code_behind_file(info.page_class)
+        if code is not None:
+            places.append((code, calls_of(code, python=True)))
+        for file, calls in places:
+            for call in calls:
+                if error_page and not call.target.startswith("/"):
+                    continue
+                problem = judge_call(table, call, info.file)
+                if problem is not None:  # url_for's own words: a relative target's names the page
+                    findings.append(Finding("error", file, call.line, CODE, problem))
+    return findings
