@@ -169,7 +169,7 @@ EDITOR_COPIES = {
     "entry.py.orig": "entry.py",
     "#index.py#": "index.py",
     "about/index.pspx.swp": "about/index.pspx",
-    "thanks.py.BAK": "thanks.py",
+    "theme.py.BAK": "theme.py",
     "entries.py.js": "entries.py",
     "crash.py.rej": "crash.py",
     "WEB-INF.bak/lib/planted-copy.py": "index.py",

@@ -493,3 +493,15 @@ def test_single_threaded_mode_renders_the_same(demo: DemoFactory) -> None:
         one, other = threaded.client().get(url), single.client().get(url)
         assert (one.status_code, one.content) == (other.status_code, other.content), url
     assert single.client().get("/").status_code == 200
+
+
+def test_without_clean_urls_every_link_is_a_pspx_url(demo: DemoFactory) -> None:
+    site = demo(settings={"clean_urls": False})
+    client = site.client()
+    home = client.get("/").text
+    assert 'href="/guestbook.pspx"' in home and 'href="/entry.pspx/1"' in home
+    assert 'href="/static/style.css"' in home and 'href="/theme.pspx"' in home
+    assert client.get("/guestbook").status_code == 404
+    signed = client.post("/guestbook.pspx", data={"name": "Plain", "message": "no clean URLs"})
+    assert signed.headers["location"] == "http://testserver/entry.pspx/3"
+    assert "Thank you, Plain!" in client.get("/entry.pspx/3").text

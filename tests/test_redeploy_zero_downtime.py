@@ -139,8 +139,10 @@ class Load:
         except httpx.HTTPError as exc:
             self.failures.append(f"{what}: {type(exc).__name__}: {exc}")
             return
-        expected = b"Thank you, Load" if what == "sign" else b""
-        if response.status_code != 200 or expected not in response.content:
+        # A signature is answered with a redirect to its entry (Post/Redirect/Get).
+        expected = (303, "/entry/") if what == "sign" else (200, "")
+        got = response.headers.get("location", "") if what == "sign" else ""
+        if response.status_code != expected[0] or expected[1] not in got:
             self.failures.append(f"{what}: {response.status_code} {response.text[:200]!r}")
         new = NEW_TITLE in response.text if what == "home" else False
         self.done.append((time.monotonic(), what, response.status_code, new))
