@@ -15,6 +15,8 @@ code                      severity  what
 ``unknown-method``        warning   a ``#methods`` word that is no standard method
 ``broken-link``           warning   a literal internal link that matches no route
                                     and no static file
+``url-for``               error     a literal ``url_for(...)`` call that would raise:
+                                    unknown page, missing or refused parameter
 ``not-checked``           info      a page whose names cannot be checked, and why
 ``no-pages``              info      a directory with no pages below it
 ``no-error-page``         info      codes TinCan answers itself that no error page
