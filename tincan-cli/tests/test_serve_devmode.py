@@ -239,3 +239,48 @@ def test_concurrent_first_requests_over_http_compile_a_page_once(
     assert {a.text.strip() for a in answers} == {"<p>ready</p>"}
     assert log.read_text() == "imported\n"
     assert server.stop(signal.SIGINT).returncode == 0
+
+
+@pytest.mark.slow
+def test_waitress_serves_on_demand_too(
+    start_server: Any, tincan_cmd: Any, make_webapp: Any
+) -> None:
+    root = make_webapp(BROKEN)
+    server = start_server(tincan_cmd("serve", "--server", "waitress", str(root)))
+    assert server.get("/").text.strip() == "<p>home</p>"
+    page = server.get("/template.pspx")
+    assert page.status_code == 500
+    assert f"{root / 'template.pspx'}:3" in page.text
+    assert server.stop().returncode == 0
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text()
+        found.extend(int(child) for child in text.split())
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
+    reason="needs Linux's /proc/PID/task/TID/children",
+)
+def test_stopping_during_the_background_compile_ends_its_workers(
+    start_server: Any, tincan_cmd: Any, make_webapp: Any
+) -> None:
+    rows = "".join(f"<tr><td>${{page.request.path}}</td><td>{n}</td></tr>\n" for n in range(60))
+    pages = {f"p{n}.pspx": f"<table>\n{rows}</table>\n" for n in range(60)}
+    root = make_webapp({"index.pspx": "<p>home</p>\n", **pages})
+    server = start_server(tincan_cmd("serve", str(root)))
+    assert server.get("/p7.pspx").status_code == 200
+    workers = _children(server.process.pid)
+    finished = server.stop(signal.SIGINT)
+    assert finished.returncode == 0
+    assert "Traceback" not in finished.stderr
+    deadline = time.monotonic() + POLL_BOUND
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):
+        if time.monotonic() > deadline:
+            pytest.fail(f"worker processes {workers} outlived the server")
+        time.sleep(0.1)
