@@ -398,6 +398,24 @@ def test_a_blank_line_before_the_declaration_is_html_as_in_plain_chameleon(
     assert webapp.get("/x.pspx").text == str(PageTemplate(body).render()).lstrip("\n")
 
 
+@pytest.mark.parametrize(
+    "meta",
+    [
+        '<meta http-equiv="Content-Type" content="text/xml; charset=utf-8" />',
+        '<META HTTP-EQUIV="content-type" CONTENT="text/xml; charset=utf-8">',
+        '<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />',
+        "<p>no meta tag</p>",
+    ],
+    ids=["xml", "xml-upper-case", "html", "none"],
+)
+def test_a_meta_content_type_decides_the_mode_as_in_plain_chameleon(
+    launch_webapp: Callable[..., Any], meta: str
+) -> None:
+    body = meta + '\n<input checked="${True}" />'
+    webapp = launch_webapp({"x.pspx": "#rem header\n" + body})
+    assert webapp.get("/x.pspx").text == str(PageTemplate(body).render())
+
+
 def test_template_errors_below_a_header_keep_their_file_lines(
     launch_webapp: Callable[..., Any],
 ) -> None:

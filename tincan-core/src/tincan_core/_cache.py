@@ -38,6 +38,7 @@ from typing import Any
 
 from ._compact import compact
 from ._errors import TinCanError
+from ._fastcompile import chameleon_version
 from ._version import __version__
 
 __all__ = [
@@ -79,12 +80,7 @@ Entry = Program | CompileFailure
 
 
 def _chameleon_version() -> str:
-    import importlib.metadata
-
-    try:
-        return importlib.metadata.version("chameleon")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
+    return chameleon_version() or "unknown"
 
 
 _tag: bytes | None = None

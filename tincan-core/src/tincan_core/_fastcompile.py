@@ -23,13 +23,22 @@ from __future__ import annotations
 import ast
 import copy
 import copyreg
+import functools
 import importlib.metadata
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["CHECKED_VERSIONS", "clone", "disabled", "install", "installed", "uninstall"]
+__all__ = [
+    "CHECKED_VERSIONS",
+    "chameleon_version",
+    "clone",
+    "disabled",
+    "install",
+    "installed",
+    "uninstall",
+]
 
 # Chameleon releases whose compiler this module was checked against.
 CHECKED_VERSIONS = frozenset({"4.6.0"})
@@ -105,11 +114,17 @@ def _visitor_call(self: Any, node: ast.AST) -> ast.AST:
 _original: dict[str, Any] = {}
 
 
-def _chameleon_version() -> str | None:
+@functools.cache
+def chameleon_version() -> str | None:
+    """The installed Chameleon's version (looked up once: it reads the package metadata)."""
     try:
         return importlib.metadata.version("chameleon")
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+def _chameleon_version() -> str | None:
+    return chameleon_version()
 
 
 def _applicable() -> bool:

@@ -25,7 +25,7 @@ import hashlib
 import marshal
 import os
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chameleon import PageTemplate, PageTemplateFile
@@ -74,6 +74,9 @@ class TemplateSource:
     content_type: str | None = None  # as Chameleon took the file's bytes; None: from body
     encoding: str | None = None  # decodes byte strings a render inserts (None: UTF-8)
     file_template: bool = False  # a #load'ed file: load: expressions, as PageTemplateFile
+    # content_type() and cache_key(), worked out once: a launch asks for each of
+    # them several times per template (planning, building, Chameleon's digest).
+    _memo: dict[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
 def content_type(source: TemplateSource) -> str:
@@ -86,11 +89,17 @@ def content_type(source: TemplateSource) -> str:
     """
     if source.content_type is not None:
         return source.content_type
-    text = source.body[source.header_lines :]
-    if text.startswith("<?xml"):
-        return "text/xml"
-    declared, _ = detect_encoding(text, "utf-8")
-    return declared or str(PageTemplate.default_content_type)
+    known = source._memo.get("content_type")
+    if known is None:
+        text = source.body[source.header_lines :]
+        declared = None
+        if text.startswith("<?xml"):
+            declared = "text/xml"
+        elif "<meta" in text.lower():  # what Chameleon's pattern needs, found quickly
+            declared, _ = detect_encoding(text, "utf-8")
+        known = declared or str(PageTemplate.default_content_type)
+        source._memo["content_type"] = known
+    return known
 
 
 _builtin_names: dict[type, tuple[str, ...]] = {}
@@ -123,8 +132,16 @@ def cache_key(source: TemplateSource, names: Collection[str] | None = None) -> s
     so neither moving the tree nor installing an unrelated package loses the cache.
     """
     cls = _template_class(source)
-    if names is None:
-        names = _template_builtins(cls)
+    usual = _template_builtins(cls)
+    if names is None or tuple(names) == usual:
+        known = source._memo.get("key")
+        if known is None:
+            known = source._memo["key"] = _digest(source, cls, usual)
+        return known
+    return _digest(source, cls, names)
+
+
+def _digest(source: TemplateSource, cls: type[_PageTemplate], names: Collection[str]) -> str:
     xml = content_type(source) == "text/xml"
     sha = hashlib.sha256()
     for part in (
