@@ -2,8 +2,8 @@
 
     ./dev bench                      every figure (several minutes)
     ./dev bench --quick              fewer rounds, a 100-page tree: a smoke test
-    ./dev bench --only page,static   some figures only (page small static flask launch http
-                                     harness)
+    ./dev bench --only page,static   some figures only (page small static flask launch serve
+                                     http harness)
     ./dev bench --json               machine-readable output
 
 Figures and references are described in benchmarks/README.md. Nothing here
@@ -32,6 +32,7 @@ from _apps import (
     reference_app,
     write_webapp,
 )
+from _devserver import serve_figure
 from _flask import flask_app, same_rows
 from _harness import harness_figure
 from _http import http_figures
@@ -39,7 +40,7 @@ from _launching import ChildFailed, launch_figures
 from _report import Figure, format_json, format_table, ratio_figure
 from _timing import CLOCKS, call, compare, make_environ
 
-GROUPS = ("page", "small", "static", "flask", "launch", "http", "harness")
+GROUPS = ("page", "small", "static", "flask", "launch", "serve", "http", "harness")
 
 # name: (label, path, query, target ratio)
 _IN_PROCESS = {
@@ -65,6 +66,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "http_requests": args.http_requests or (200 if quick else 1000),
         "harness_pages": args.harness_pages or 65,
         "harness_sessions": 2 if quick else 5,
+        "serve_rounds": 1 if quick else 3,
         "clock": args.clock,
     }
 
@@ -248,6 +250,12 @@ def main(argv: list[str] | None = None) -> int:
                     settings["launch_rounds"],
                     settings["compiled_launches"],
                 )
+            if "serve" in groups:
+                _progress(
+                    f"measuring serve: tincan serve on an uncompiled {settings['pages']}-"
+                    "page tree, fresh processes"
+                )
+                figures.append(serve_figure(workdir, settings["pages"], settings["serve_rounds"]))
             if "http" in groups:
                 _progress("measuring http: waitress, gunicorn, the builtin server, loopback")
                 _launch_webapp(webapp)  # writes it if needed, and checks it launches cleanly

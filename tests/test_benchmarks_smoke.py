@@ -68,6 +68,16 @@ def test_http_figures_run_every_server() -> None:
     assert figures["http-builtin"]["informational"] is True
 
 
+@pytest.mark.slow
+def test_serve_figure_times_a_real_dev_server() -> None:
+    done = run_bench("--only", "serve", "--quick", "--pages", "20", "--json")
+    assert done.returncode == 0, done.stderr
+    (figure,) = json.loads(done.stdout)["figures"]
+    assert figure["name"] == "serve"
+    assert len(figure["data"]["seconds"]) == 1
+    assert figure["data"]["seconds"][0] > 0
+
+
 @pytest.mark.parametrize("args", [["--only", "nonsense"], ["--rounds", "0"], ["--frobnicate"]])
 def test_usage_errors_exit_2(args: list[str]) -> None:
     done = run_bench(*args)
