@@ -154,7 +154,8 @@ def test_a_chunked_form_post_signs_the_guestbook(served: Served) -> None:
         post(served.port, {"Content-Type": FORM, "Transfer-Encoding": "chunked"}, chunked(form)),
     )
     assert response.status == 303, response.body  # type: ignore[attr-defined]
-    listed = raw(served.port, b"GET /entries.pspx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    listing = b"GET /entries.pspx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    listed = raw(served.port, listing)
     assert b"Chunked Chen" in listed.body  # type: ignore[attr-defined]
     # Through http.client's own chunked encoding too, with a body of a few chunks.
     conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
