@@ -243,9 +243,15 @@ def test_readme_install_passes_a_new_sites_own_tests(work: Path, readme_venv: Ve
     )
     assert Path(where.strip()).is_relative_to(venv.path)
 
+    # What the new project's README says: its tests from the project directory, then
+    # the check of its webapp.
     run([venv.bin("tincan"), "new", "site"], cwd=work, env=venv.env)
-    output = run([venv.python, "-m", "pytest", "tests", "-q"], cwd=work / "site", env=venv.env)
+    output = run([venv.python, "-m", "pytest", "-q"], cwd=work / "site", env=venv.env)
     assert_all_passed(output)
+    checked = run(
+        [venv.bin("tincan"), "check", "--strict", "webapp"], cwd=work / "site", env=venv.env
+    )
+    assert "0 errors, 0 warnings" in checked
 
 
 def test_tincan_cli_alone_compiles_code_behind_that_imports_tincan(work: Path, dist: Path) -> None:
@@ -263,8 +269,8 @@ def test_tincan_cli_alone_compiles_code_behind_that_imports_tincan(work: Path, d
     site = work / "cli-alone"
     site.mkdir()
     run([venv.bin("tincan"), "new", "site"], cwd=site, env=venv.env)
-    assert "from tincan import Page" in (site / "site" / "index.py").read_text()
-    output = run([venv.bin("tincan"), "compile", "site"], cwd=site, env=venv.env)
+    assert "from tincan import Page" in (site / "site" / "webapp" / "index.py").read_text()
+    output = run([venv.bin("tincan"), "compile", "site/webapp"], cwd=site, env=venv.env)
     assert "0 error(s)" in output and "code-behind module(s)" in output
 
 

@@ -121,16 +121,16 @@ def test_the_starter_is_clean(capsys: pytest.CaptureFixture[str], tmp_path: Path
     site = tmp_path / "site"
     assert main(["new", str(site)]) == 0
     capsys.readouterr()
-    code, out, _ = check(capsys, "--strict", "--verbose", str(site))
-    assert (code, out) == (0, "2 pages checked: 0 errors, 0 warnings, 0 notes\n")
+    code, out, _ = check(capsys, "--strict", "--verbose", str(site / "webapp"))
+    assert (code, out) == (0, "3 pages checked: 0 errors, 0 warnings, 0 notes\n")
 
 
 def test_a_page_added_to_the_starter_is_flagged_exactly_when_it_fails(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     # A page without code-behind, using the starter's layout as its index page does.
-    site = tmp_path / "site"
-    main(["new", str(site)])
+    main(["new", str(tmp_path / "site")])
+    site = tmp_path / "site" / "webapp"
     index = (site / "index.pspx").read_text(encoding="utf-8")
     (site / "new.pspx").write_text(
         index.replace("${greeting}", "New page").replace("${name}", "").replace("${home}", ""),

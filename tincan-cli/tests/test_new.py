@@ -1,27 +1,33 @@
-"""``tincan new``: the starter webapp launches with no errors and its own tests pass."""
+"""``tincan new``: the starter project: its webapp launches with no errors, every page
+is a standards-mode HTML page, a page added as the index suggests works, its own
+tests pass (and type-check), and wsgi.py serves it."""
 
 from __future__ import annotations
 
 import os
+import runpy
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import httpx
 import pytest
 import tincan
 from tincan_cli import main
-from tincan_cli._new import starter_files
+from tincan_cli._new import project_name, starter_files
 
 EXPECTED_FILES = {
-    "WEB-INF/tlib/layout.pt",
-    "WEB-INF/lib/site_helpers.py",
-    "index.pspx",
-    "index.py",
-    "error.pspx",
-    "error.py",
-    "style.css",
+    "README.md",
+    "wsgi.py",
     "tests/test_site.py",
+    "webapp/WEB-INF/tlib/layout.pt",
+    "webapp/WEB-INF/lib/site_helpers.py",
+    "webapp/index.pspx",
+    "webapp/index.py",
+    "webapp/about.pspx",
+    "webapp/error.pspx",
+    "webapp/style.css",
 }
 
 
@@ -34,7 +40,12 @@ def starter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     return target
 
 
-GENERATED = {".gitignore", "WEB-INF/tincan.toml", "WEB-INF/secret.key"}
+GENERATED = {
+    ".gitignore",
+    "pyproject.toml",
+    "webapp/WEB-INF/tincan.toml",
+    "webapp/WEB-INF/secret.key",
+}
 
 
 def test_starter_has_every_part(starter: Path) -> None:
@@ -47,10 +58,11 @@ def test_every_new_webapp_gets_its_own_session_key(tmp_path: Path) -> None:
     keys = []
     for name in ("one", "two"):
         assert main(["new", str(tmp_path / name)]) == 0
-        key_file = tmp_path / name / "WEB-INF" / "secret.key"
+        key_file = tmp_path / name / "webapp" / "WEB-INF" / "secret.key"
         assert key_file.stat().st_mode & 0o077 == 0  # readable by its owner only
         keys.append(key_file.read_text().strip())
-        assert "/WEB-INF/secret.key" in (tmp_path / name / ".gitignore").read_text().splitlines()
+        ignored = (tmp_path / name / ".gitignore").read_text().splitlines()
+        assert "/webapp/WEB-INF/secret.key" in ignored
     assert keys[0] != keys[1] and len(keys[0]) >= 32
 
 
@@ -58,13 +70,13 @@ def test_the_starters_sessions_work_with_its_key(
     starter: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("TINCAN_SECRET_KEY", raising=False)
-    app, errors = tincan.launch(starter)
+    app, errors = tincan.launch(starter / "webapp")
     assert app is not None and errors == 0
     assert app.sessions.codec is not None
 
 
 def test_starter_launches_with_no_errors_and_renders(starter: Path) -> None:
-    app, errors = tincan.launch(starter, static=True)
+    app, errors = tincan.launch(starter / "webapp", static=True)
     assert app is not None and errors == 0
     with httpx.Client(
         transport=httpx.WSGITransport(app=app), base_url="http://testserver"
@@ -80,18 +92,20 @@ def test_starter_launches_with_no_errors_and_renders(starter: Path) -> None:
 
 
 def test_starter_works_below_a_urlroot(starter: Path) -> None:
-    app, errors = tincan.launch(starter, "/site", static=True)
+    app, errors = tincan.launch(starter / "webapp", "/site", static=True)
     assert app is not None and errors == 0
     with httpx.Client(
         transport=httpx.WSGITransport(app=app), base_url="http://testserver"
     ) as client:
-        assert 'href="/site/style.css"' in client.get("/site/").text
+        for path in ("/site/", "/site/about.pspx", "/site/nothing"):
+            page = client.get(path).text
+            assert 'href="/site/style.css"' in page and 'href="/site/"' in page, path
 
 
 def test_starter_tests_pass(starter: Path) -> None:
-    """The generated tests/test_site.py, run the way its docstring says."""
+    """The generated tests, run the way its README says (from the project directory)."""
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=starter,
         capture_output=True,
         text=True,
@@ -118,4 +132,91 @@ def test_refuses_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 def test_fills_an_empty_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["new", str(tmp_path)]) == 0
-    assert (tmp_path / "WEB-INF" / "tlib" / "layout.pt").is_file()
+    assert (tmp_path / "webapp" / "WEB-INF" / "tlib" / "layout.pt").is_file()
+
+
+def client(app: object) -> httpx.Client:
+    return httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://testserver")
+
+
+def test_every_page_of_the_starter_starts_with_a_doctype(starter: Path) -> None:
+    # Chameleon keeps no doctype from the layout's macro file: each page has its own.
+    app, errors = tincan.launch(starter / "webapp", static=True)
+    assert errors == 0
+    with client(app) as web:
+        for path in ("/", "/index.pspx", "/about.pspx", "/missing.pspx"):
+            assert web.get(path).text.startswith('<!DOCTYPE html>\n<html lang="en">'), path
+
+
+def test_a_page_added_as_the_index_suggests_works_and_checks_clean(
+    starter: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    webapp = starter / "webapp"
+    assert (
+        "copy" in (webapp / "index.pspx").read_text()
+        and "about.pspx" in (webapp / "index.pspx").read_text()
+    )
+    # Copied without code-behind, in a subdirectory too, and edited a little.
+    about = (webapp / "about.pspx").read_text(encoding="utf-8")
+    (webapp / "contact.pspx").write_text(about.replace("About", "Contact"), encoding="utf-8")
+    (webapp / "team").mkdir()
+    (webapp / "team" / "index.pspx").write_text(about.replace("About", "Ümlaut team"))
+    app, errors = tincan.launch(webapp, static=True)
+    assert errors == 0
+    with client(app) as web:
+        for path, title in (("/contact.pspx", "Contact"), ("/team/", "Ümlaut team")):
+            page = web.get(path)
+            assert page.status_code == 200, page.text
+            assert page.text.startswith("<!DOCTYPE html>")
+            assert f"<title>{title} · My TinCan site</title>" in page.text
+            assert '<link rel="stylesheet" href="/style.css">' in page.text
+    capsys.readouterr()
+    assert main(["check", "--strict", str(webapp)]) == 0
+    assert capsys.readouterr().out == "5 pages checked: 0 errors, 0 warnings, 0 notes\n"
+
+
+def test_the_starter_checks_clean_and_hints_at_its_webapp(
+    starter: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["check", "--strict", str(starter / "webapp")]) == 0
+    assert capsys.readouterr().out == "3 pages checked: 0 errors, 0 warnings, 0 notes\n"
+    assert main(["check", str(starter)]) == 1
+    assert f"{starter / 'webapp'} is one" in capsys.readouterr().err
+
+
+def test_the_starters_pyproject_depends_on_tincan(starter: Path) -> None:
+    project = tomllib.loads((starter / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["name"] == "mysite"
+    assert project["project"]["dependencies"] == ["tincan>=0.2,<0.3"]
+    assert "tincan[testing]>=0.2,<0.3" in project["dependency-groups"]["dev"]
+    ignored = (starter / ".gitignore").read_text().splitlines()
+    assert {".venv/", "__pycache__/", ".pytest_cache/", "/webapp/WEB-INF/secret.key"} <= set(
+        ignored
+    )
+
+
+def test_the_starters_wsgi_script_serves_the_webapp(
+    starter: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(starter))
+    namespace = runpy.run_path(str(starter / "wsgi.py"), run_name="wsgi")
+    with client(namespace["application"]) as web:
+        home = web.get("/", params={"name": "Jürgen"})
+        assert home.status_code == 200 and "Jürgen!" in home.text
+        assert web.get("/style.css").status_code == 404  # the web server serves static files
+
+
+def test_the_starters_tests_and_wsgi_script_pass_mypy_strict(starter: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy"], cwd=starter, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Success: no issues found in 2 source files" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("directory", "name"), [("mysite", "mysite"), ("My Site 2", "my-site-2"), ("_", "webapp")]
+)
+def test_project_names_are_valid(directory: str, name: str) -> None:
+    assert project_name(directory) == name

@@ -86,7 +86,6 @@ def test_launch_help_explains_the_original_options(capsys: pytest.CaptureFixture
         ["serve", "--server", "gunicorn", "--workers", "0"],
         ["serve", "--reload", "--server", "gunicorn"],
         ["routes", ".", "/", "extra"],
-        ["compile"],
         ["compile", ".", "--jobs", "none"],
         ["new"],
     ],

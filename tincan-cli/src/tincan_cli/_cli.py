@@ -118,7 +118,10 @@ def _add_compile_parser(commands: Any) -> None:
         formatter_class=FORMATTER,
         epilog=examples("tincan compile mysite", "tincan compile -q -j 2 mysite"),
     )
-    parser.add_argument("fsroot", metavar="DIR", help="the webapp directory")
+    parser.add_argument(
+        "fsroot", metavar="DIR", nargs="?", default=".",
+        help="the webapp directory (default: the current directory)",
+    )  # fmt: skip
     add_encoding_option(parser)
     add_jobs_option(parser)
     parser.add_argument(
@@ -188,14 +191,16 @@ def _add_routes_parser(commands: Any) -> None:
 def _add_new_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "new",
-        help="create a starter webapp",
-        description="Create a starter webapp in DIR: a layout in WEB-INF/tlib, a helper "
-        "module in WEB-INF/lib, an index page with code-behind, an error page, a stylesheet "
-        "and a test file. DIR must not exist or be empty.",
+        help="create a starter project: a webapp with its tests, README and wsgi.py",
+        description="Create a starter project in DIR: the webapp in DIR/webapp (a layout "
+        "in WEB-INF/tlib, a helper module in WEB-INF/lib, an index page with code-behind, a "
+        "page without, an error page, a stylesheet, its settings and session key), and "
+        "beside it pyproject.toml, README.md, .gitignore, wsgi.py and tests/. DIR must not "
+        "exist or be empty.",
         formatter_class=FORMATTER,
-        epilog=examples("tincan new mysite", "tincan serve --static --reload mysite"),
+        epilog=examples("tincan new mysite", "cd mysite && tincan serve --static --reload webapp"),
     )
-    parser.add_argument("fsroot", metavar="DIR", help="directory to create the webapp in")
+    parser.add_argument("fsroot", metavar="DIR", help="directory to create the project in")
     add_debug_option(parser, subcommand=True)
 
 

@@ -1,16 +1,23 @@
-"""``tincan new``: a starter webapp that launches with no errors and has its own tests."""
+"""``tincan new``: a starter project: a webapp that launches with no errors, in a
+directory with its tests, pyproject.toml, README and WSGI entry point.
+
+The webapp is the ``webapp`` subdirectory, so that the project's own files (its
+README, pyproject.toml, virtual environment, caches) are never part of the
+served tree."""
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shlex
 from importlib import resources
 from importlib.abc import Traversable
 
+from . import __version__
 from ._errors import EXIT_OK, CommandError
 
-__all__ = ["new_command", "starter_files"]
+__all__ = ["generated_files", "new_command", "project_name", "starter_files"]
 
 _STARTER = "_starter"
 _SKIPPED_DIRS = frozenset({"__pycache__"})
@@ -46,7 +53,7 @@ def _check_target(target: str) -> None:
         raise CommandError(f"{target}: exists and is not a directory")
 
 
-# Written fresh for every new webapp: the session key is its own, never shipped.
+# Written fresh for every new project: the session key is its own, never shipped.
 _SETTINGS = """\
 # The webapp's settings; every key is optional (see the TinCan README).
 # clean_urls = true
@@ -58,34 +65,69 @@ key_file = "WEB-INF/secret.key"
 """
 _GITIGNORE = """\
 # The session key: never commit it (each deployment has its own).
-/WEB-INF/secret.key
-# Compiled templates and bytecode, rebuilt by `tincan compile`.
-/WEB-INF/.tincan-cache/
+/webapp/WEB-INF/secret.key
+# Compiled templates and bytecode, rebuilt by `tincan compile webapp`.
+/webapp/WEB-INF/.tincan-cache/
 __pycache__/
 .pytest_cache/
+.mypy_cache/
+.ruff_cache/
 .venv/
 """
+# The version range keeps pip away from the unrelated "tincan" 1.x on the index.
+_PYPROJECT = """\
+[project]
+name = "{name}"
+version = "0.1.0"
+description = "A TinCan webapp"
+requires-python = ">=3.11"
+dependencies = ["tincan>={minor},<{next_minor}"]
+
+[dependency-groups]
+dev = ["tincan[testing]>={minor},<{next_minor}", "mypy>=1.10"]
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+
+[tool.mypy]
+strict = true
+files = ["tests", "wsgi.py"]
+"""
+SECRET_KEY = "webapp/WEB-INF/secret.key"
 
 
-def generated_files() -> dict[str, bytes]:
-    """The files of a new webapp that are made for it: settings, its own key, .gitignore."""
+def project_name(target: str) -> str:
+    """A valid project name (PEP 508) made from the directory name."""
+    base = os.path.basename(os.path.normpath(os.path.abspath(target)))
+    name = re.sub(r"[^A-Za-z0-9]+", "-", base).strip("-").lower()
+    return name or "webapp"
+
+
+def generated_files(target: str) -> dict[str, bytes]:
+    """The files made for each new project: pyproject.toml, .gitignore, the webapp's
+    settings and its own session key."""
+    major, minor = (int(part) for part in __version__.split(".")[:2])
+    pyproject = _PYPROJECT.format(
+        name=project_name(target), minor=f"{major}.{minor}", next_minor=f"{major}.{minor + 1}"
+    )
     return {
         ".gitignore": _GITIGNORE.encode("utf-8"),
-        "WEB-INF/tincan.toml": _SETTINGS.encode("utf-8"),
-        "WEB-INF/secret.key": (secrets.token_urlsafe(48) + "\n").encode("ascii"),
+        "pyproject.toml": pyproject.encode("utf-8"),
+        "webapp/WEB-INF/tincan.toml": _SETTINGS.encode("utf-8"),
+        SECRET_KEY: (secrets.token_urlsafe(48) + "\n").encode("ascii"),
     }
 
 
 def new_command(target: str) -> int:
     _check_target(target)
-    files = {**starter_files(), **generated_files()}
+    files = {**starter_files(), **generated_files(target)}
     try:
         for relpath, content in files.items():
             path = os.path.join(target, *relpath.split("/"))
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "xb") as f:
                 f.write(content)
-            if relpath == "WEB-INF/secret.key":
+            if relpath == SECRET_KEY:
                 os.chmod(path, 0o600)
     except OSError as exc:
         where = exc.filename or target
@@ -94,7 +136,10 @@ def new_command(target: str) -> int:
         print(f"created {os.path.join(target, relpath)}")
     quoted = shlex.quote(target)
     print(
-        f"\nYour webapp is ready. Serve it with:\n  tincan serve --static --reload {quoted}\n"
-        f"and run its tests with:\n  python -m pytest {os.path.join(quoted, 'tests')}"
+        f"\nYour project is ready; the webapp is {os.path.join(target, 'webapp')}. In {quoted}:\n"
+        "  tincan serve --static --reload webapp   # serve it on http://localhost:8080/\n"
+        "  python -m pytest                        # run its tests\n"
+        "  tincan check --strict webapp            # find mistakes before a visitor does\n"
+        "README.md says how to install what the tests need and how to deploy."
     )
     return EXIT_OK

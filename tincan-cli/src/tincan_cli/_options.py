@@ -182,7 +182,9 @@ def check_webapp(fsroot: str) -> str:
     if not os.path.isdir(fsroot):
         raise CommandError(f"{fsroot}: not a directory")
     if not os.path.isdir(os.path.join(fsroot, "WEB-INF")):
-        raise CommandError(f"{fsroot}: not a webapp (no WEB-INF directory)")
+        inner = os.path.join(fsroot, "webapp")  # a project made by `tincan new`
+        hint = f"; {inner} is one" if os.path.isdir(os.path.join(inner, "WEB-INF")) else ""
+        raise CommandError(f"{fsroot}: not a webapp (no WEB-INF directory){hint}")
     return os.path.abspath(fsroot)
 
 

@@ -1,8 +1,8 @@
 """Tests of this webapp, using the tincan-testing pytest plugin.
 
-Install it with ``pip install --find-links dist "tincan[testing]==0.2.0"`` (``dist``:
-the directory of TinCan's wheels; the name ``tincan`` alone on the package index
-is another project) and run, from the webapp directory: ``python -m pytest tests``
+Install what they need as the README says (``tincan[testing]``, from the directory
+of TinCan's wheels: the name ``tincan`` alone on the package index is another
+project), then run, from the project directory: ``python -m pytest``
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import pytest
 
 from tincan_testing import LiveServer
 
-# Each test gets a fresh copy of this webapp (the directory above this file),
+# Each test gets a fresh copy of the webapp (../webapp, relative to this file),
 # launched with static files served; a launch error fails the test.
-pytestmark = pytest.mark.tincan("..", static=True)
+pytestmark = pytest.mark.tincan("../webapp", static=True)
+
+PAGES = ["/", "/about.pspx", "/no/such/page.pspx"]
 
 
 def test_home_page_greets_a_visitor(tincan_client: httpx.Client) -> None:
@@ -27,8 +29,16 @@ def test_home_page_greets_a_visitor(tincan_client: httpx.Client) -> None:
 
 
 def test_home_page_greets_by_name(tincan_client: httpx.Client) -> None:
-    response = tincan_client.get("/", params={"name": "Ada"})
-    assert "Ada!" in response.text
+    response = tincan_client.get("/", params={"name": "Jürgen"})
+    assert "Jürgen!" in response.text
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_is_a_standards_mode_html_page(tincan_client: httpx.Client, path: str) -> None:
+    response = tincan_client.get(path)
+    assert response.text.startswith("<!DOCTYPE html>")
+    assert response.headers["content-type"] == "text/html; charset=UTF-8"
+    assert '<link rel="stylesheet" href="/style.css">' in response.text  # from the layout
 
 
 def test_unknown_url_gets_the_error_page(tincan_client: httpx.Client) -> None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from site_helpers import SiteLayout, greeting
+from site_helpers import greeting
 
 from tincan import Page
 
 
-class Index(SiteLayout, Page):
-    title = "Welcome"
+class Index(Page):
     name = ""
     greeting = ""
 
     def handle(self) -> None:
-        self.name = self.request.query.getunicode("name", default="").strip()
+        # getunicode decodes the query as UTF-8 (query.get would give "JÃ¼rgen").
+        self.name = (self.request.query.getunicode("name") or "").strip()
         self.greeting = greeting(self.name or "visitor")
