@@ -23,17 +23,17 @@ them for a launched app.
 from __future__ import annotations
 
 import ast
-import io
 import os
 import re
 import sys
-import tokenize
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._app import RouteInfo, TinCan
 from ._check_report import Finding
 from ._errors import TinCanError
+from ._sources import PageSources
 from ._urls import UrlTable
 
 __all__ = ["UrlForCall", "judge_call", "python_calls", "template_calls", "url_for_findings"]
@@ -87,7 +87,7 @@ def _from_call(node: ast.Call, line: int) -> UrlForCall | None:
     return UrlForCall(line, target, params, frozenset(unknown), open_names)
 
 
-def python_calls(source: str) -> list[UrlForCall]:
+def python_calls(source: str | bytes) -> list[UrlForCall]:
     """The literal ``url_for`` calls of a Python module's source (none if it does not parse)."""
     try:
         tree = ast.parse(source)
@@ -102,27 +102,27 @@ def python_calls(source: str) -> list[UrlForCall]:
     return sorted(calls, key=lambda c: c.line)
 
 
-def _call_text(text: str, start: int) -> str | None:
-    """The Python text of the call whose ``(`` is at ``start``, up to its ``)``: the
-    template's text around it is not Python, so tokens are read only that far."""
-    depth = 0
-    lines = io.StringIO(text[start:]).readline
-    try:
-        for token in tokenize.generate_tokens(lines):
-            if token.type == tokenize.OP and token.string in "([{":
-                depth += 1
-            elif token.type == tokenize.OP and token.string in ")]}":
-                depth -= 1
-                if depth == 0:
-                    row, col = token.end
-                    consumed = text[start:].split("\n")[: row - 1]
-                    offset = sum(len(line) + 1 for line in consumed) + col
-                    return text[start : start + offset]
-            elif token.type in (tokenize.ENDMARKER, tokenize.ERRORTOKEN):
-                return None
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        return None
-    return None
+_LONGEST_CALL = 2000  # characters from "(" on; longer calls are not judged
+
+
+def _call(text: str, start: int) -> ast.Call | None:
+    """The call whose ``(`` is at ``start``: the shortest text up to a ``)`` that parses.
+
+    The template around it is not Python, so it is never handed to the parser: a
+    ``)`` inside a string literal leaves the prefix unparsable, and the next one
+    is tried.
+    """
+    end = start
+    limit = min(len(text), start + _LONGEST_CALL)
+    while True:
+        end = text.find(")", end + 1, limit)
+        if end < 0:
+            return None
+        try:
+            expression = ast.parse("_.url_for" + text[start : end + 1], mode="eval").body
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            continue
+        return expression if isinstance(expression, ast.Call) else None
 
 
 def template_calls(text: str) -> list[UrlForCall]:
@@ -130,14 +130,8 @@ def template_calls(text: str) -> list[UrlForCall]:
     attributes or ``<?python ?>`` alike), with the line each starts on."""
     calls = []
     for found in _CALL.finditer(text):
-        arguments = _call_text(text, found.end() - 1)
-        if arguments is None:
-            continue
-        try:
-            expression = ast.parse("_." + "url_for" + arguments, mode="eval").body
-        except (SyntaxError, ValueError):
-            continue
-        if isinstance(expression, ast.Call):
+        expression = _call(text, found.end() - 1)
+        if expression is not None:
             line = text.count("\n", 0, found.start()) + 1
             call = _from_call(expression, line)
             if call is not None:
@@ -173,21 +167,23 @@ def _code_behind_file(dotted: str) -> str | None:
     return None
 
 
-def url_for_findings(app: Any, sources: Any, infos: Iterable[Any]) -> list[Finding]:
+def url_for_findings(
+    app: TinCan, sources: PageSources, infos: Iterable[RouteInfo]
+) -> list[Finding]:
     """Findings for the literal ``url_for`` calls of every page in ``infos``
     (``app.route_info``; its pages, hidden pages and error pages count): in the body
     that renders the page, its ``#load`` files and its code-behind's module."""
-    table: UrlTable = app.urls
+    table = app.urls
     texts: dict[str, list[UrlForCall]] = {}
     findings: list[Finding] = []
 
-    def calls_of(file: str, python: bool) -> list[UrlForCall]:
+    def code_behind_calls(file: str) -> list[UrlForCall]:
         known = texts.get(file)
         if known is None:
             try:
-                with open(file, encoding="utf-8") as handle:
-                    known = python_calls(handle.read()) if python else []
-            except (OSError, UnicodeDecodeError):
+                with open(file, "rb") as handle:  # ast reads the source's own encoding
+                    known = python_calls(handle.read())
+            except OSError:
                 known = []
             texts[file] = known
         return known
@@ -216,7 +212,7 @@ def url_for_findings(app: Any, sources: Any, infos: Iterable[Any]) -> list[Findi
             continue  # changed since the launch: the next launch reports it
         code = _code_behind_file(info.page_class)
         if code is not None:
-            places.append((code, calls_of(code, python=True)))
+            places.append((code, code_behind_calls(code)))
         for file, calls in places:
             for call in calls:
                 if error_page and not call.target.startswith("/"):
