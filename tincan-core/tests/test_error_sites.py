@@ -55,3 +55,28 @@ def test_a_runtime_error_in_a_lib_module_is_logged_with_the_modules_line(
     lib = webapp.root / "WEB-INF" / "lib" / "sites_money.py"
     assert f'File "{lib}", line 2, in share' in logged
     assert "ZeroDivisionError" in logged
+
+
+def test_a_template_error_is_logged_at_the_pages_line_inside_a_layout(
+    launch_webapp: Callable[..., Any],
+) -> None:
+    webapp = launch_webapp({
+        "WEB-INF/tlib/layout.pt": (
+            '<html metal:define-macro="page"><body>\n'
+            '<main metal:define-slot="content"></main>\n</body></html>\n'
+        ),
+        "typo.pspx": (
+            "#load <layout.pt>\n<html metal:use-macro=\"layout.macros['page']\">\n"
+            '<main metal:fill-slot="content">\n<p>${titel}</p>\n</main></html>\n'
+        ),
+    })  # fmt: skip
+    assert webapp.get("/typo.pspx").status_code == 500
+    [record] = [r for r in webapp.log.records if r.levelno >= logging.ERROR]
+    logged = logging.Formatter().format(record)
+    described = logged[logged.rindex("NameError: titel") :]
+    first = described.index(" - Location:")
+    # The first position the log names is the page's own line of the typo ...
+    assert described[first:].startswith(" - Location:   (line 4: col 5)"), described
+    assert "<p>${titel}</p>" in described
+    # ... and the use-macro line Chameleon recorded comes after it.
+    assert described.index("(line 2: col 23)") > first

@@ -20,7 +20,14 @@ import traceback
 from dataclasses import dataclass
 from types import TracebackType
 
-__all__ = ["Frame", "SourceLine", "failure_frames", "kind_of", "primary_frame"]
+__all__ = [
+    "Frame",
+    "SourceLine",
+    "failure_frames",
+    "kind_of",
+    "point_at_template_line",
+    "primary_frame",
+]
 
 _CONTEXT = 3
 
@@ -88,6 +95,12 @@ def _display(path: str, fsroot: str) -> str:
 
 def _template_position(frame: object) -> tuple[str, int, str] | None:
     """``(file, line, expression)`` of a frame of a compiled Chameleon program."""
+    found = _template_token(frame)
+    return None if found is None else (found[0], found[1], found[3])
+
+
+def _template_token(frame: object) -> tuple[str, int, int, str] | None:
+    """``(file, line, column, expression)`` of a frame of a compiled Chameleon program."""
     f_globals = getattr(frame, "f_globals", {})
     tokens = f_globals.get("__tokens")
     filename = f_globals.get("__filename")
@@ -95,9 +108,27 @@ def _template_position(frame: object) -> tuple[str, int, str] | None:
         return None
     token = getattr(frame, "f_locals", {}).get("__token")
     entry = tokens.get(token) if token is not None else None
-    if not entry or len(entry) < 2 or not isinstance(entry[1], int):
+    if not entry or len(entry) < 3 or not isinstance(entry[1], int):
         return None  # a function between expressions (a macro calling a slot)
-    return filename, entry[1], str(entry[0])
+    return filename, entry[1], int(entry[2]), str(entry[0])
+
+
+def point_at_template_line(exc: BaseException) -> None:
+    """Make a render error's own text (what the log shows) name the innermost
+    template position first: the page's line inside a ``fill-slot``, not only
+    the ``use-macro`` line Chameleon recorded. Other exceptions are left alone."""
+    errors = getattr(getattr(exc, "__str__", None), "_errors", None)
+    if not isinstance(errors, list):
+        return
+    recorded = {(entry[3], entry[1]) for entry in errors if len(entry) == 5}
+    missing = []
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        token = _template_token(frame)
+        if token is not None and (token[0], token[1]) not in recorded:
+            filename, line, column, expression = token
+            missing.append((expression, line, column, filename, exc))
+            recorded.add((filename, line))
+    errors[:0] = missing[::-1]  # innermost first, as Chameleon lists them
 
 
 def failure_frames(tb: TracebackType | None, fsroot: str) -> list[Frame]:

@@ -14,6 +14,7 @@ from typing import Any
 import bottle
 
 from ._app import ERROR_PAGE_KEY, NO_DETAILS
+from ._debugframes import point_at_template_line
 from ._errors import TinCanError
 from ._pages import BasePage, Page
 from ._render import fast_render
@@ -51,6 +52,7 @@ def page_handler(
             except http_response:
                 raise
             except _PAGE_FAILURES as exc:
+                point_at_template_line(exc)
                 log.exception("%s: error serving %s", name, request.path)
                 raise bottle.HTTPError(500, NO_DETAILS, exc) from None
 
@@ -80,6 +82,7 @@ def page_handler(
                     raise bottle.HTTPError(500, NO_DETAILS, failure) from None
             raise
         except _PAGE_FAILURES as exc:
+            point_at_template_line(exc)
             log.exception("%s: error serving %s", name, request.path)
             raise bottle.HTTPError(500, NO_DETAILS, exc) from None
 
@@ -134,7 +137,8 @@ def error_handler(
             return render(**variables).lstrip("\r\n")
         except bottle.HTTPResponse as exc:
             return _raised_by_error_page(exc, error, nested)
-        except _PAGE_FAILURES:
+        except _PAGE_FAILURES as exc:
+            point_at_template_line(exc)
             log.exception("%s: error page failed for %s", name, error.status_line)
             return bottle.HTTPResponse(
                 _PLAIN_500, status=500, Content_Type="text/plain; charset=utf-8"
