@@ -54,6 +54,15 @@ def test_debug_page_shows_exception_frame_and_masked_request(
     assert "&lt;bad &amp; wrong&gt;" in r.text and "<bad & wrong>" not in r.text
     assert where(r.text) == "boom.py:5"
     assert "topsecret" not in r.text and "tok" not in r.text.replace("token", "")
+    assert "<th>Query: a</th><td>1</td>" in r.text
+
+
+def test_the_query_is_shown_decoded(launch_webapp: Callable[..., Any]) -> None:
+    site = launch_webapp(PAGE, debug=True)
+    r = site.get("/boom.pspx", params={"name": "Jürgen", "empty": "", "html": "<b>"})
+    assert "<th>Query: name</th><td>Jürgen</td>" in r.text
+    assert "<th>Query: empty</th><td></td>" in r.text
+    assert "<th>Query: html</th><td>&lt;b&gt;</td>" in r.text
 
 
 def test_production_launch_has_no_debug_page(launch_webapp: Callable[..., Any]) -> None:

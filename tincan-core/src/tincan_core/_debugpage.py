@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 import bottle
 from chameleon import PageTemplateFile
@@ -73,6 +74,12 @@ def _causes(exc: BaseException) -> list[dict[str, str]]:
     return causes
 
 
+def _query(query_string: str) -> list[tuple[str, str]]:
+    """The query's fields, decoded as UTF-8 (``?name=J%C3%BCrgen`` is ``Jürgen``)."""
+    raw = query_string.encode("latin-1", "replace")  # WSGI strings hold the bytes
+    return parse_qsl(raw.decode("ascii", "replace"), keep_blank_values=True, errors="replace")
+
+
 def _page_of(request: bottle.BaseRequest) -> str:
     environ = request.environ
     page = environ.get(PAGE_KEY)
@@ -105,7 +112,7 @@ def render_debug_page(exc: BaseException, request: bottle.BaseRequest, fsroot: s
         exc_type=_type_name(exc), exc_message=_message(exc), causes=_causes(exc),
         primary=primary, frames=frames[::-1][:_MAX_FRAMES],
         frames_left_out=max(0, len(frames) - _MAX_FRAMES), page=page, note=note,
-        method=request.method, path=request.path, query=request.query_string,
+        method=request.method, path=request.path, query=_query(request.query_string),
         headers=headers,
     )  # fmt: skip
     return body
