@@ -203,3 +203,24 @@ def test_a_recursion_is_one_frame(launch_webapp: Callable[..., Any]) -> None:
     assert r.status_code == 500 and "RecursionError" in r.text
     assert where(r.text) == "deep.py:5"
     assert re.search(r"\(\d{3,} times in a row\)", r.text)  # one frame for the recursion
+
+
+def test_the_layout_step_is_its_define_slot_line(launch_webapp: Callable[..., Any]) -> None:
+    layout = (
+        '<html metal:define-macro="page"><body>\n'
+        "<h1>${'Site'.upper()}</h1>\n"  # the layout's last expression before the slot
+        "<nav>menu</nav>\n"
+        '<main metal:define-slot="main-content"></main>\n'
+        "</body></html>\n"
+    )
+    page = (
+        "#load <layout.pt>\n<html metal:use-macro=\"layout.macros['page']\">\n"
+        '<main metal:fill-slot="main-content">${missing}</main></html>\n'
+    )
+    site = launch_webapp({"WEB-INF/tlib/layout.pt": layout, "p.pspx": page}, debug=True)
+    r = site.get("/p.pspx")
+    assert where(r.text) == "p.pspx:3"
+    assert [f for f in listed(r.text) if not f.startswith("/")] == [
+        "p.pspx:3", "WEB-INF/tlib/layout.pt:4", "p.pspx:2",
+    ]  # fmt: skip
+    assert '<span class="fn">define-slot main-content</span>' in r.text

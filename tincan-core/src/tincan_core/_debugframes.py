@@ -16,9 +16,12 @@ from __future__ import annotations
 import dataclasses
 import linecache
 import os
+import re
 import traceback
 from dataclasses import dataclass
 from types import TracebackType
+
+from chameleon.compiler import mangle
 
 __all__ = [
     "Frame",
@@ -122,7 +125,10 @@ def point_at_template_line(exc: BaseException) -> None:
         return
     recorded = {(entry[3], entry[1]) for entry in errors if len(entry) == 5}
     missing = []
-    for frame, _ in traceback.walk_tb(exc.__traceback__):
+    walked = list(traceback.walk_tb(exc.__traceback__))
+    for index, (frame, _) in enumerate(walked):
+        if index + 1 < len(walked) and walked[index + 1][0].f_code.co_name.startswith("__fill_"):
+            continue  # a macro calling a slot: its last expression is not where it is
         token = _template_token(frame)
         if token is not None and (token[0], token[1]) not in recorded:
             filename, line, column, expression = token
@@ -131,11 +137,34 @@ def point_at_template_line(exc: BaseException) -> None:
     errors[:0] = missing[::-1]  # innermost first, as Chameleon lists them
 
 
+_DEFINE_SLOT = re.compile(r"""metal:define-slot\s*=\s*["']([^"']+)["']""")
+
+
+def _slot_line(filename: str, fill_function: str) -> tuple[int, str] | None:
+    """The line of ``filename`` defining the slot that ``fill_function`` (Chameleon's
+    ``__fill_<mangled name>``) fills, and the slot's name."""
+    wanted = fill_function[len("__fill_") :]
+    for number, text in enumerate(linecache.getlines(filename), start=1):
+        for name in _DEFINE_SLOT.findall(text):
+            if mangle(name) == wanted:
+                return number, name
+    return None
+
+
 def failure_frames(tb: TracebackType | None, fsroot: str) -> list[Frame]:
     """The frames of ``tb``, outermost first, each at its own file and line."""
     frames: list[Frame] = []
-    for frame, lineno in traceback.walk_tb(tb):
+    walked = list(traceback.walk_tb(tb))
+    for index, (frame, lineno) in enumerate(walked):
         position = _template_position(frame)
+        inner = walked[index + 1][0].f_code.co_name if index + 1 < len(walked) else ""
+        if inner.startswith("__fill_") and "__tokens" in frame.f_globals:
+            # A macro calling a page's slot: the last expression it evaluated is no
+            # clue (defining a slot evaluates none); the slot's definition is.
+            filename = frame.f_globals.get("__filename")
+            slot = _slot_line(filename, inner) if isinstance(filename, str) else None
+            if slot is not None:
+                position = (str(filename), slot[0], f"define-slot {slot[1]}")
         if position is not None:
             path, line, expression = position
             kind, function = "template", expression
