@@ -156,6 +156,9 @@ def test_the_tutorials_commands_report_no_problem(tutorial: Tutorial) -> None:
     assert "/entry/<id:int>" in routes and "/sign" in routes
     check = tutorial.outputs["tincan check --strict hello"]
     assert " 0 errors, 0 warnings" in check
+    # The finished tree, translated page included, checks clean too.
+    final = run_as_written("tincan check --strict hello", tutorial.root, tutorial.env).stdout
+    assert final.startswith("7 pages checked: 0 errors, 0 warnings"), final
 
 
 def test_the_tutorial_webapp_works_with_non_ascii_input(
