@@ -104,7 +104,7 @@ def _add_serve_parser(commands: Any) -> None:
         type=positive_int,
         metavar="N",
         help="threads per process for waitress (default 4) or gunicorn (default 1: "
-        "single-threaded workers launched with multithread=False)",
+        "single-threaded sync workers)",
     )
 
 

@@ -166,7 +166,7 @@ def wsgi_script(site: Site) -> str:
 """WSGI entry point of the TinCan webapp {webapp}.
 
 gunicorn:  gunicorn --workers 4 --bind {bind} --chdir DIR_OF_THIS_FILE wsgi:application
-waitress:  (threaded: set multithread=True below) waitress-serve --listen={bind} wsgi:application
+waitress:  waitress-serve --listen={bind} wsgi:application
 mod_wsgi:  WSGIScriptAlias {WSGI_MOUNT} /path/to/this/file
            (see: tincan server-config apache --single-directory)
 """
@@ -179,14 +179,12 @@ import tincan
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 logger = logging.getLogger("webapp")
 
-# Each worker process serves one request at a time (gunicorn's sync workers,
-# mod_wsgi with threads=1), so multithread=False; use multithread=True with
-# threaded workers (gunicorn --threads, waitress).
+# One launched app serves single-threaded workers (gunicorn's sync workers,
+# mod_wsgi with threads=1) and threaded ones (gunicorn --threads, waitress) alike.
 _app, errors = tincan.launch(
     fsroot={webapp!r},
     urlroot={site.urlroot!r},
     logger=logger,
-    multithread=False,
     encoding={site.encoding!r},
 )
 if _app is None:
