@@ -111,7 +111,87 @@ def _visitor_call(self: Any, node: ast.AST) -> ast.AST:
     return result
 
 
-_original: dict[str, Any] = {}
+# -- walking trees --------------------------------------------------------------------
+# ``ast.NodeTransformer`` walks a tree through a generator of fields and a method
+# name built for every node; Chameleon's visitors walk every expression and the
+# whole module so. These two are the same walk with less overhead per node.
+
+_visit_names: dict[type, str] = {}
+_plain_constants: dict[type, bool] = {}
+_DEPRECATED_CONSTANT_VISITORS = ("Num", "Str", "Bytes", "NameConstant", "Ellipsis")
+
+
+def _constant_is_leaf(visitor: type) -> bool:
+    """Whether ``visitor`` visits a ``Constant`` as ``NodeVisitor`` does with no
+    deprecated ``visit_Num``-style methods: a walk of a node without children."""
+    known = _plain_constants.get(visitor)
+    if known is None:
+        known = _plain_constants[visitor] = getattr(
+            visitor, "visit_Constant", None
+        ) is ast.NodeVisitor.visit_Constant and not any(
+            hasattr(visitor, "visit_" + name) for name in _DEPRECATED_CONSTANT_VISITORS
+        )
+    return known
+
+
+def _visit(self: Any, node: ast.AST) -> Any:
+    """``NodeVisitor.visit``: the node's ``visit_<class>`` method, else ``generic_visit``."""
+    cls = node.__class__
+    name = _visit_names.get(cls)
+    if name is None:
+        name = _visit_names[cls] = "visit_" + cls.__name__
+    if cls is ast.Constant and _constant_is_leaf(self.__class__):
+        return self.generic_visit(node)
+    method = getattr(self, name, None)
+    if method is None:
+        return self.generic_visit(node)
+    return method(node)
+
+
+def _generic_visit(self: Any, node: ast.AST) -> ast.AST:
+    """``NodeTransformer.generic_visit``: each child visited and replaced by the result
+    (``None`` removes it, a list in a list is spliced in)."""
+    for field in node._fields:
+        try:
+            old = getattr(node, field)
+        except AttributeError:
+            continue
+        if isinstance(old, list):
+            new: list[Any] = []
+            for item in old:
+                if isinstance(item, ast.AST):
+                    item = self.visit(item)
+                    if item is None:
+                        continue
+                    if not isinstance(item, ast.AST):
+                        new.extend(item)
+                        continue
+                new.append(item)
+            old[:] = new
+        elif isinstance(old, ast.AST):
+            replaced = self.visit(old)
+            if replaced is None:
+                delattr(node, field)
+            else:
+                setattr(node, field, replaced)
+    return node
+
+
+# (class, attribute, replacement): what install() sets; what was there is kept in
+# _original to be put back by uninstall().
+def _patches() -> list[tuple[type, str, Any]]:
+    from chameleon import astutil, codegen
+
+    walkers = [astutil.NodeTransformerBase, codegen.TemplateCodeGenerator]
+    return [
+        (astutil.NameLookupRewriteVisitor, "__call__", _visitor_call),
+        *((cls, "visit", _visit) for cls in walkers),
+        *((cls, "generic_visit", _generic_visit) for cls in walkers),
+    ]
+
+
+_original: dict[tuple[type, str], Any] = {}
+_MISSING_ATTRIBUTE = object()
 
 
 @functools.cache
@@ -132,10 +212,16 @@ def _applicable() -> bool:
         return False
     if _chameleon_version() not in CHECKED_VERSIONS:
         return False
-    from chameleon import astutil
-
-    visitor = getattr(astutil, "NameLookupRewriteVisitor", None)
-    return visitor is not None and "__call__" in vars(visitor)
+    try:
+        from chameleon import astutil, codegen
+    except ImportError:
+        return False
+    parts = [
+        getattr(astutil, "NameLookupRewriteVisitor", None),
+        getattr(astutil, "NodeTransformerBase", None),
+        getattr(codegen, "TemplateCodeGenerator", None),
+    ]
+    return all(isinstance(cls, type) and issubclass(cls, ast.NodeTransformer) for cls in parts)
 
 
 def install() -> bool:
@@ -147,23 +233,19 @@ def install() -> bool:
         return True
     if not _applicable():
         return False
-    from chameleon import astutil
-
-    visitor = astutil.NameLookupRewriteVisitor
-    _original["visitor_call"] = vars(visitor)["__call__"]
-    visitor.__call__ = _visitor_call  # type: ignore[method-assign]
+    for cls, attribute, replacement in _patches():
+        _original[(cls, attribute)] = vars(cls).get(attribute, _MISSING_ATTRIBUTE)
+        setattr(cls, attribute, replacement)
     return True
 
 
 def uninstall() -> None:
     """Compile as plain Chameleon does again."""
-    if not _original:
-        return
-    from chameleon import astutil
-
-    astutil.NameLookupRewriteVisitor.__call__ = _original.pop(  # type: ignore[method-assign]
-        "visitor_call"
-    )
+    for (cls, attribute), was in _original.items():
+        if was is _MISSING_ATTRIBUTE:
+            delattr(cls, attribute)
+        else:
+            setattr(cls, attribute, was)
     _original.clear()
 
 
