@@ -11,7 +11,7 @@ from chameleon import PageTemplate
 from chameleon.exc import RenderError
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tincan_core._compact import compact
+from tincan_core._compact import compact, line_of_each_instruction
 
 MACROS = """\
 <html metal:define-macro="page"><body>
@@ -103,7 +103,7 @@ def test_compacted_programs_are_smaller_and_keep_their_lines(name: str) -> None:
 
     def lines(code: CodeType) -> list[Any]:
         nested = [lines(c) for c in code.co_consts if isinstance(c, CodeType)]
-        return [list(code.co_lines()), nested]
+        return [line_of_each_instruction(code), nested]
 
     assert lines(after) == lines(before)
 
@@ -121,6 +121,26 @@ def test_generated_names_are_shared_between_templates() -> None:
 
     assert names(first.codes[0]) == names(second.codes[0])
     assert not any(name[-9:].isdigit() for name in names(first.codes[0]))
+
+
+def _strings(code: CodeType) -> list[str]:
+    found = []
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            found += _strings(const)
+        elif isinstance(const, str):
+            found.append(const)
+    return found
+
+
+def test_loaded_programs_share_their_markup() -> None:
+    # As the template cache stores and loads them: marshalled, then loaded apart.
+    _, first = _template(TEMPLATES["repeat-define-condition"], True, "a")
+    _, second = _template(TEMPLATES["repeat-define-condition"] + "<p>more</p>", True, "b")
+    one, other = (marshal.loads(marshal.dumps(loader.codes[0])) for loader in (first, second))
+    shared = {id(s) for s in _strings(one)} & {id(s) for s in _strings(other)}
+    markup = [s for s in _strings(one) if "<td" in s]
+    assert markup and all(id(s) in shared for s in markup)
 
 
 def test_render_errors_still_point_into_the_template() -> None:

@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 CACHE_DIRNAME = ".tincan-cache"
-_FORMAT = b"TinCan-template-cache-3\n"
+_FORMAT = b"TinCan-template-cache-4\n"
 # The first byte of a payload: marshalled code, or a marshalled (message, line).
 _PROGRAM = b"P"
 _FAILURE = b"F"

@@ -11,7 +11,11 @@ of that are pure overhead, and :func:`compact` removes them:
 * Python records line *and column* ranges for each instruction. Columns of
   generated code help nobody (tracebacks of a render point into the template
   through Chameleon's own token table); lines are kept, as ``python -X
-  no_debug_ranges`` would store them.
+  no_debug_ranges`` would store them, each run of instructions on one line in
+  as few entries as the table allows (Python's own table has one an instruction).
+* Text constants (the markup between expressions) are interned, so that
+  marshal marks them and loading a program shares the ones that other loaded
+  programs hold: pages of one site repeat much of their markup.
 
 Whenever anything is not as expected, the code is returned unchanged.
 """
@@ -23,7 +27,7 @@ import sys
 from types import CodeType
 from typing import Any
 
-__all__ = ["compact"]
+__all__ = ["compact", "line_of_each_instruction"]
 
 # A generated name: a prefix of Chameleon's and an id() of at least 9 digits.
 _GENERATED = re.compile(r"(_\w*?_)(\d{9,})")
@@ -44,9 +48,15 @@ def _signed_varint(value: int) -> bytes:
 
 def _lines_only(code: CodeType) -> bytes:
     """``code``'s location table with the line of every instruction and no columns."""
+    runs: list[list[Any]] = []  # [start, end, line] of consecutive instructions
+    for start, end, line in code.co_lines():
+        if runs and runs[-1][1] == start and runs[-1][2] == line:
+            runs[-1][1] = end
+        else:
+            runs.append([start, end, line])
     table = bytearray()
     previous = code.co_firstlineno
-    for start, end, line in code.co_lines():
+    for start, end, line in runs:
         units = (end - start) // 2
         while units > 0:
             length = min(8, units)
@@ -88,9 +98,18 @@ def _renaming(codes: list[CodeType]) -> dict[str, str]:
     return renamed
 
 
+def _interned(value: Any) -> Any:
+    """A constant with its strings interned (also inside tuples), else as it is."""
+    if type(value) is str:
+        return sys.intern(value)
+    if type(value) is tuple:
+        return tuple(_interned(item) for item in value)
+    return value
+
+
 def _rebuild(code: CodeType, renamed: dict[str, str], compact_lines: bool) -> CodeType:
     consts = tuple(
-        _rebuild(c, renamed, compact_lines) if isinstance(c, CodeType) else c
+        _rebuild(c, renamed, compact_lines) if isinstance(c, CodeType) else _interned(c)
         for c in code.co_consts
     )
 
@@ -109,8 +128,16 @@ def _rebuild(code: CodeType, renamed: dict[str, str], compact_lines: bool) -> Co
     return code.replace(**changes)
 
 
+def line_of_each_instruction(code: CodeType) -> list[int | None]:
+    """The line of every instruction of ``code`` (not of the code objects it holds)."""
+    lines: list[int | None] = []
+    for start, end, line in code.co_lines():
+        lines.extend([line] * ((end - start) // 2))
+    return lines
+
+
 def _same_lines(a: CodeType, b: CodeType) -> bool:
-    return list(a.co_lines()) == list(b.co_lines()) and all(
+    return line_of_each_instruction(a) == line_of_each_instruction(b) and all(
         _same_lines(x, y)
         for x, y in zip(a.co_consts, b.co_consts, strict=True)
         if isinstance(x, CodeType) and isinstance(y, CodeType)
