@@ -80,3 +80,4 @@ def test_a_template_error_is_logged_at_the_pages_line_inside_a_layout(
     assert "<p>${titel}</p>" in described
     # ... and the use-macro line Chameleon recorded comes after it.
     assert described.index("(line 2: col 23)") > first
+    assert logged.count("Traceback (most recent call last)") == 1  # not twice, chained

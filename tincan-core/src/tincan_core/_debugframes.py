@@ -119,7 +119,8 @@ def _template_token(frame: object) -> tuple[str, int, int, str] | None:
 def point_at_template_line(exc: BaseException) -> None:
     """Make a render error's own text (what the log shows) name the innermost
     template position first: the page's line inside a ``fill-slot``, not only
-    the ``use-macro`` line Chameleon recorded. Other exceptions are left alone."""
+    the ``use-macro`` line Chameleon recorded; and log one traceback, not the
+    same one twice. Other exceptions are left alone."""
     errors = getattr(getattr(exc, "__str__", None), "_errors", None)
     if not isinstance(errors, list):
         return
@@ -135,6 +136,12 @@ def point_at_template_line(exc: BaseException) -> None:
             missing.append((expression, line, column, filename, exc))
             recorded.add((filename, line))
     errors[:0] = missing[::-1]  # innermost first, as Chameleon lists them
+    # Chameleon raises its annotated copy while handling the original: the log
+    # would print the same frames twice, joined by "During handling".
+    context = exc.__context__
+    copy = isinstance(context, BaseException) and isinstance(exc, type(context))
+    if copy and exc.__cause__ is None and context is not None and context.args == exc.args:
+        exc.__suppress_context__ = True
 
 
 _DEFINE_SLOT = re.compile(r"""metal:define-slot\s*=\s*["']([^"']+)["']""")
