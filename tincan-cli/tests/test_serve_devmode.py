@@ -245,6 +245,7 @@ def test_concurrent_first_requests_over_http_compile_a_page_once(
 def test_waitress_serves_on_demand_too(
     start_server: Any, tincan_cmd: Any, make_webapp: Any
 ) -> None:
+    pytest.importorskip("waitress")
     root = make_webapp(BROKEN)
     server = start_server(tincan_cmd("serve", "--server", "waitress", str(root)))
     assert server.get("/").text.strip() == "<p>home</p>"
