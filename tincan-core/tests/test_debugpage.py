@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import tincan_core
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 PAGE = {
@@ -224,3 +224,48 @@ def test_the_layout_step_is_its_define_slot_line(launch_webapp: Callable[..., An
         "p.pspx:3", "WEB-INF/tlib/layout.pt:4", "p.pspx:2",
     ]  # fmt: skip
     assert '<span class="fn">define-slot main-content</span>' in r.text
+
+
+_HEADER_TEXT = st.text(
+    st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters=",;"), min_size=6
+)
+RAISES_THE_QUERY = {
+    "boom.pspx": "<p/>\n",
+    "boom.py": (
+        "from tincan import Page\n\nclass P(Page):\n"
+        "    def handle(self):\n"
+        "        raise ValueError(self.request.query.getunicode('m'))\n"
+    ),
+}
+
+
+@settings(max_examples=20)
+@given(
+    secret=_HEADER_TEXT,
+    message=st.text(st.characters(exclude_categories=["Cs", "Cc"]), min_size=1, max_size=60),
+    other=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=40),
+)
+def test_secrets_are_masked_and_everything_shown_is_escaped(
+    launch_webapp: Callable[..., Any], secret: str, message: str, other: str
+) -> None:
+    """Whatever a request and an exception carry: cookie and authorization values
+    never appear, and text from either is shown escaped, never as markup."""
+    assume(secret not in other and secret not in message and message.strip())
+    site = launch_webapp(RAISES_THE_QUERY, debug=True)
+    headers = {
+        "Cookie": f"session={secret}",
+        "Authorization": f"Basic {secret}",
+        "Proxy-Authorization": secret,
+        "X-Other": other,
+    }
+    r = site.get("/boom.pspx", params={"m": message}, headers=headers)
+    assert r.status_code == 500
+    assert secret not in r.text
+    shown = re.search(r'<header class="failure">.*?<p>(.*?)</p>', r.text, re.S)
+    assert shown is not None
+    assert "<" not in shown.group(1) and ">" not in shown.group(1)
+    assert html.unescape(shown.group(1)) == message
+    if other:
+        cell = re.search(r"<th>X-Other</th><td>(.*?)</td>", r.text)
+        assert cell is not None and "<" not in cell.group(1) and ">" not in cell.group(1)
+        assert html.unescape(cell.group(1)) == other
