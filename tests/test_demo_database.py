@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import stat
@@ -140,6 +141,48 @@ def test_a_read_only_tree_works(tmp_path: Path) -> None:
     finally:
         for path, mode in sorted(modes.items(), key=lambda item: len(item[0].parts)):
             path.chmod(stat.S_IMODE(mode))
+
+
+# Run in a mount namespace of its own, where the copy of the demo is a read-only bind
+# mount: the file system refuses every write, root's included, and the mount ends with
+# the process.
+READ_ONLY_CHILD = """
+import errno, os, sys
+import httpx, tincan
+
+root = sys.argv[1]
+app, errors = tincan.launch(root, static=True)
+assert app is not None and errors == 0, errors
+client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://testserver")
+signed = client.post("/guestbook", data={"name": "RO", "message": "on a read-only tree"})
+assert signed.status_code == 303, signed.text
+entry = client.get(signed.headers["location"])
+assert "on a read-only tree" in entry.text and "Thank you, RO!" in entry.text, entry.text
+try:
+    open(os.path.join(root, "probe.txt"), "w")
+except OSError as exc:
+    assert exc.errno == errno.EROFS, exc
+    print("read-only and signed")
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root")
+def test_a_read_only_file_system_works(tmp_path: Path) -> None:
+    root = copy_demo(tmp_path / "demo")
+    (tmp_path / "child.py").write_text(READ_ONLY_CHILD)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && exec "$2" "$3" "$1"'
+    result = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
+         str(root), sys.executable, str(tmp_path / "child.py")],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "TMPDIR": str(temp)},
+    )  # fmt: skip
+    if result.returncode != 0 and "mount" in result.stderr and "Traceback" not in result.stderr:
+        pytest.skip(f"no read-only bind mount here: {result.stderr.strip()}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "read-only and signed"
+    assert list(temp.glob("tincan-demo-*/guestbook-*.sqlite"))  # outside the tree
 
 
 @pytest.mark.parametrize(
