@@ -4,6 +4,7 @@ background, broken pages answering with their launch errors."""
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,10 +13,11 @@ from typing import Any
 import httpx
 import pytest
 import tincan_core
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from tincan_core import OnDemandLaunch, launch_on_demand
 from tincan_core._launcherrors import error_context
+from tincan_testing.strategies import webapp_trees
 
 LAYOUT = (
     '<html metal:define-macro="page"><body><main metal:define-slot="content">x</main>'
@@ -183,6 +185,44 @@ def test_an_unusable_tree_gives_no_app(tmp_path: Path) -> None:
     assert started.app is None and started.errors == 1
     started.start()
     assert started.wait(1)
+
+
+def _answer(app: Any, path: str) -> tuple[int, str, str, str]:
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://t") as client:
+        answer = client.get(path)
+    headers = answer.headers
+    return (
+        answer.status_code,
+        answer.text,
+        headers.get("content-type", ""),
+        headers.get("location", ""),
+    )
+
+
+@settings(max_examples=25)
+@given(webapp_trees(max_pages=6, max_static=2))
+def test_on_demand_answers_as_a_complete_launch(tree: dict[str, str | bytes]) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        for relpath, content in tree.items():
+            path = root / relpath
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        (root / "WEB-INF").mkdir(exist_ok=True)
+        eager, errors = tincan_core.launch(root, static=True)
+        assert eager is not None and errors == 0
+        started = launch_on_demand(root, static=True)
+        assert started.app is not None and started.errors == 0
+        paths = [i.path for i in eager.route_info if i.path and i.kind != "pattern"]
+        for path in [*paths, "/no-such-page.pspx"]:
+            assert _answer(started.app, path) == _answer(eager, path), path
+        # Once all are compiled, the routes describe the same pages and classes.
+        started.start(jobs=1)
+        assert started.wait(60) and started.complete
+        assert sorted(map(repr, started.app.route_info)) == sorted(map(repr, eager.route_info))
 
 
 @given(
