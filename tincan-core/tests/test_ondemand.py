@@ -217,8 +217,8 @@ def test_on_demand_answers_as_a_complete_launch(tree: dict[str, str | bytes]) ->
         started = launch_on_demand(root, static=True)
         assert started.app is not None and started.errors == 0
         paths = [i.path for i in eager.route_info if i.path and i.kind != "pattern"]
-        for path in [*paths, "/no-such-page.pspx"]:
-            assert _answer(started.app, path) == _answer(eager, path), path
+        for url in [*paths, "/no-such-page.pspx"]:
+            assert _answer(started.app, url) == _answer(eager, url), url
         # Once all are compiled, the routes describe the same pages and classes.
         started.start(jobs=1)
         assert started.wait(60) and started.complete
