@@ -3,7 +3,9 @@
 The server always calls a :class:`SwappableApp`; a new launch replaces the app it
 points to in one reference assignment, so requests already running finish on the
 old app and later ones get the new one. A launch with errors leaves the last
-good app in place.
+good app in place unless ``keep_broken``: ``tincan serve`` re-launches on demand
+(``tincan_core.launch_on_demand``), where a broken page answers with its errors,
+so it always installs the new launch.
 """
 
 from __future__ import annotations
