@@ -285,3 +285,17 @@ def test_stopping_during_the_background_compile_ends_its_workers(
         if time.monotonic() > deadline:
             pytest.fail(f"worker processes {workers} outlived the server")
         time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_the_random_session_key_survives_a_reload(
+    start_server: Any, tincan_cmd: Any, make_webapp: Any
+) -> None:
+    root = make_webapp(COUNTER)
+    server = start_server(tincan_cmd("serve", "--reload", str(root)))
+    cookie = server.get("/").headers["set-cookie"].split(";", 1)[0]
+    (root / "index.pspx").write_text("<p>visits now ${page.visits}</p>\n")
+    poll(lambda: "visits now" in server.get("/").text, "reload", server)
+    again = httpx.get(server.url + "/", headers={"Cookie": cookie}, timeout=10)
+    assert again.text.strip() == "<p>visits now 2</p>"
+    assert server.stop().stderr.count("warning: no session key configured") == 1
