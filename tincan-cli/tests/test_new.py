@@ -208,6 +208,7 @@ def test_the_starters_wsgi_script_serves_the_webapp(
 
 
 def test_the_starters_tests_and_wsgi_script_pass_mypy_strict(starter: Path) -> None:
+    pytest.importorskip("mypy", reason="mypy is a development tool of the repository")
     done = subprocess.run(
         [sys.executable, "-m", "mypy"], cwd=starter, capture_output=True, text=True, timeout=300
     )
