@@ -269,3 +269,35 @@ def test_secrets_are_masked_and_everything_shown_is_escaped(
         cell = re.search(r"<th>X-Other</th><td>(.*?)</td>", r.text)
         assert cell is not None and "<" not in cell.group(1) and ">" not in cell.group(1)
         assert html.unescape(cell.group(1)) == other
+
+
+def test_secret_looking_headers_and_query_fields_are_masked_and_never_cached(
+    launch_webapp: Callable[..., Any],
+) -> None:
+    site = launch_webapp(PAGE, debug=True)
+    r = site.get(
+        "/boom.pspx",
+        params={"token": "tok-123", "api_key": "k-456", "page": "2"},
+        headers={"X-Api-Key": "hdr-789", "X-Session-Id": "sid-000", "X-Plain": "shown"},
+    )
+    assert r.status_code == 500
+    for secret in ("tok-123", "k-456", "hdr-789", "sid-000"):
+        assert secret not in r.text
+    assert "<th>Query: page</th><td>2</td>" in r.text
+    assert "<td>shown</td>" in r.text
+    assert r.headers["cache-control"] == "no-store"
+
+
+def test_the_source_shown_is_the_file_as_it_is_now(
+    make_webapp: Callable[..., Any], client_for: Callable[[Any], Any]
+) -> None:
+    # Under --reload the same process launches the edited tree again: the page must
+    # show the new text of the file, not what an earlier failure read.
+    root = make_webapp({"p.pspx": "<p>first</p>\n<p>${one}</p>\n"})
+    app, _ = tincan_core.launch(root, debug=True)
+    assert "${one}" in client_for(app).get("/p.pspx").text
+    (root / "p.pspx").write_text("<p>edited, and longer</p>\n<p>x</p>\n<p>${two}</p>\n")
+    app, _ = tincan_core.launch(root, debug=True)
+    r = client_for(app).get("/p.pspx")
+    assert where(r.text) == "p.pspx:3"
+    assert "${two}" in r.text and "edited, and longer" in r.text and "${one}" not in r.text

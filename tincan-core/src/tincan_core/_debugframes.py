@@ -64,6 +64,7 @@ class Frame:
 
 
 def _context(filename: str, line: int) -> tuple[SourceLine, ...]:
+    linecache.checkcache(filename)  # the file may have been edited since (--reload)
     rows = []
     for number in range(max(1, line - _CONTEXT), line + _CONTEXT + 1):
         text = linecache.getline(filename, number)
@@ -151,6 +152,7 @@ def _slot_line(filename: str, fill_function: str) -> tuple[int, str] | None:
     """The line of ``filename`` defining the slot that ``fill_function`` (Chameleon's
     ``__fill_<mangled name>``) fills, and the slot's name."""
     wanted = fill_function[len("__fill_") :]
+    linecache.checkcache(filename)
     for number, text in enumerate(linecache.getlines(filename), start=1):
         for name in _DEFINE_SLOT.findall(text):
             if mangle(name) == wanted:

@@ -9,6 +9,7 @@ their own file and line.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -22,7 +23,9 @@ from ._debugframes import Frame, failure_frames, primary_frame
 __all__ = ["install_debug_page", "render_debug_page"]
 
 _TEMPLATE = os.path.join(os.path.dirname(__file__), "templates", "debug500.pt")
-_MASKED = {"cookie", "authorization", "proxy-authorization"}
+# Header and query field names whose values are secrets more often than not.
+_SECRET_NAME = re.compile(r"cookie|auth|key|token|secret|pass|session|csrf|signature", re.I)
+_MASK = "********"
 _MAX_CAUSES = 10
 _MAX_FRAMES = 60  # innermost; a RecursionError has a thousand
 _template: PageTemplateFile | None = None
@@ -74,10 +77,16 @@ def _causes(exc: BaseException) -> list[dict[str, str]]:
     return causes
 
 
+def _masked(name: str, value: str) -> str:
+    return _MASK if value and _SECRET_NAME.search(name) else value
+
+
 def _query(query_string: str) -> list[tuple[str, str]]:
-    """The query's fields, decoded as UTF-8 (``?name=J%C3%BCrgen`` is ``Jürgen``)."""
+    """The query's fields, decoded as UTF-8 (``?name=J%C3%BCrgen`` is ``Jürgen``),
+    with the values of secret-looking names (``token``, ``api_key``...) masked."""
     raw = query_string.encode("latin-1", "replace")  # WSGI strings hold the bytes
-    return parse_qsl(raw.decode("ascii", "replace"), keep_blank_values=True, errors="replace")
+    fields = parse_qsl(raw.decode("ascii", "replace"), keep_blank_values=True, errors="replace")
+    return [(name, _masked(name, value)) for name, value in fields]
 
 
 def _page_of(request: bottle.BaseRequest) -> str:
@@ -104,10 +113,7 @@ def render_debug_page(exc: BaseException, request: bottle.BaseRequest, fsroot: s
             note = f"{page} takes its body from {primary.display} (#template or #forward)."
         else:
             note = f"{primary.display} is a file that {page} uses (a #load or a load: expression)."
-    headers = [
-        (name, "********" if name.lower() in _MASKED else value)
-        for name, value in request.headers.items()
-    ]
+    headers = [(name, _masked(name, value)) for name, value in request.headers.items()]
     body: str = _template.render(
         exc_type=_type_name(exc), exc_message=_message(exc), causes=_causes(exc),
         primary=primary, frames=frames[::-1][:_MAX_FRAMES],
@@ -132,6 +138,7 @@ def install_debug_page(app: bottle.Bottle, fsroot: str) -> None:
         except Exception:  # an exception whose str() fails, say: the plain 500 then
             return fallback(error)
         bottle.response.content_type = "text/html; charset=utf-8"
+        bottle.response.set_header("Cache-Control", "no-store")  # never kept by a cache
         return page
 
     app.error_handler[500] = debug_500
