@@ -141,7 +141,8 @@ def test_a_name_error_stays_a_name_error() -> None:
 
 def test_other_versions_keep_chameleons_render(monkeypatch: pytest.MonkeyPatch) -> None:
     assert supported_version("4.6.0")
-    assert supported_version("4.9.1")
+    assert supported_version("4.6.3")
+    assert not supported_version("4.7.0")
     assert not supported_version("4.5.0")
     assert not supported_version("5.0")
     assert not supported_version("not-a-version")

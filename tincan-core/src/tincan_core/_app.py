@@ -5,8 +5,6 @@ from __future__ import annotations
 import bisect
 import html
 import logging
-import sys
-import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -14,9 +12,10 @@ from typing import Any, NoReturn
 import bottle
 
 from ._errors import TinCanError
+from ._fastpath import INTAKE_KEY, REFUSED_KEY, for_method, literal_route, serve_literal
 from ._paths import resolve_url_path
 from ._patterns import RoutePattern, sort_key
-from ._policy import SAFE_METHODS, RequestPolicy
+from ._policy import CROSS_ORIGIN_ALLOWED, RequestPolicy
 from ._session import SessionConfig
 from ._settings import Settings
 from ._urls import Query, UrlTable
@@ -39,10 +38,6 @@ _FORWARDS_KEY = "tincan.forwards"
 ERROR_PAGE_KEY = "tincan.error_page"  # set while an error page runs
 _BAD_PATH_KEY = "tincan.bad_path"
 _SERVED_KEY = "tincan.served"  # the request of this environ has been answered
-_REFUSED_KEY = "tincan.refused"  # the policy's answer to a request it does not let in
-_INTAKE_KEY = "tincan.intake"  # the policy has already seen this request
-# Route config key: the page opted out of cross-origin protection (#allow-cross-origin).
-CROSS_ORIGIN_ALLOWED = "tincan.cross_origin_allowed"
 # Environ key: the converted values of a matched #path pattern (Page.params).
 PARAMS_KEY = "tincan.params"
 # Route config and environ key: the page (webapp-relative) a request is served as,
@@ -56,17 +51,8 @@ PAGE_KEY = "tincan.page"
 # a plain 404 from ``abort(404, "text")``.
 METHOD_NOT_ALLOWED = "Method not allowed."
 NO_DETAILS = "No further details available."
+CROSS_ORIGIN_REFUSED = "Cross-origin request refused."
 NOT_FOUND = ""
-
-
-_NO_BODY = frozenset({100, 101, 204, 304})  # statuses sent without a body (RFC 9110)
-
-
-def _charset(content_type: str) -> str:
-    """The charset of a ``Content-Type`` value, as ``bottle.response.charset`` reads it."""
-    if "charset=" in content_type:
-        return content_type.split("charset=")[-1].split(";")[0].strip()
-    return "UTF-8"
 
 
 def allow_header(methods: Iterable[str]) -> str:
@@ -125,16 +111,6 @@ class _ForwardResponse(bottle.HTTPResponse):  # type: ignore[misc]
         pass
 
 
-def _for_method(routes: dict[str, bottle.Route], method: str) -> bottle.Route | None:
-    route = routes.get(method)
-    if route is None:
-        if method == "HEAD":
-            route = routes.get("GET")
-        if route is None:
-            route = routes.get("ANY")
-    return route
-
-
 class _Router(bottle.Router):  # type: ignore[misc]
     """Bottle's router after a table of literal paths and the ``#path`` patterns.
 
@@ -178,7 +154,7 @@ class _Router(bottle.Router):  # type: ignore[misc]
             values = pattern.match(path)
             if values is None:
                 continue
-            route = _for_method(routes, method)
+            route = for_method(routes, method)
             if route is not None:
                 return route, values, None
             if allowed is None:
@@ -190,16 +166,12 @@ class _Router(bottle.Router):  # type: ignore[misc]
         # webapp's error pages.
         if _BAD_PATH_KEY in environ:
             raise bottle.HTTPError(400)
-        if _REFUSED_KEY in environ:
-            raise environ.pop(_REFUSED_KEY)
+        if REFUSED_KEY in environ:
+            raise environ.pop(REFUSED_KEY)
         method = environ["REQUEST_METHOD"].upper()
         route, args = self._match(environ, method)
-        if (
-            method not in SAFE_METHODS
-            and self.policy.refuses_cross_origin(environ)
-            and not route.config.get(CROSS_ORIGIN_ALLOWED)
-        ):
-            raise bottle.HTTPError(403, "Cross-origin request refused.")
+        if self.policy.refuses_route(environ, method, route.config):
+            raise bottle.HTTPError(403, CROSS_ORIGIN_REFUSED)
         return route, args
 
     def _match(self, environ: dict[str, Any], method: str) -> tuple[bottle.Route, dict[str, Any]]:
@@ -328,17 +300,17 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
             except UnicodeError:
                 environ[_BAD_PATH_KEY] = True
                 environ["PATH_INFO"] = "/"
-        if _INTAKE_KEY not in environ:
+        if INTAKE_KEY not in environ:
             refused = self.policy.intake(environ)
             if refused is not None:
-                environ[_REFUSED_KEY] = refused
+                environ[REFUSED_KEY] = refused
         return super()._handle(environ)
 
     def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         try:
-            route = self._literal_route(environ)
+            route = literal_route(self, environ) if self.__dict__["_fast_path"] else None
             if route is not None:
-                return self._serve_literal(route, environ, start_response)
+                return serve_literal(self, route, environ, start_response)
             # Every response, error pages and static files included, gets the webapp's
             # security headers unless it set them itself.
             return super().wsgi(environ, self.policy.wrap_start_response(start_response))
@@ -347,134 +319,15 @@ class TinCan(bottle.Bottle):  # type: ignore[misc]
             # url_for() must not take it for a request still being served.
             environ[_SERVED_KEY] = True
 
-    # -- the literal fast path ---------------------------------------------------------
-    # A request for a literal route (a page, a static file, a redirect the launch
-    # made) needs little of what Bottle works out per request: the route is found
-    # by one dict lookup, and there is nothing to decode. _serve_literal() does
-    # what Bottle.wsgi() and _handle() would do for it, minus the router and the
-    # hooks; when the app has request hooks, every request takes Bottle's path so
-    # that they run. Plugins run either way: the route is called through its
-    # plugin stack (route.call), as Bottle calls it.
     @property
     def fast_path(self) -> bool:
-        """Whether literal routes are served without Bottle's router (see :meth:`wsgi`);
+        """Whether literal routes are served without Bottle's router (see ``_fastpath``);
         ``False`` sends every request through Bottle's own request handling."""
         return bool(self.__dict__["_fast_path"])
 
     @fast_path.setter
     def fast_path(self, value: bool) -> None:
         self.__dict__["_fast_path"] = bool(value)  # Bottle refuses plain rebinding
-
-    def _literal_route(self, environ: dict[str, Any]) -> bottle.Route | None:
-        if not self.__dict__["_fast_path"]:
-            return None
-        routes = self.router.literal.get(environ.get("PATH_INFO"))
-        if routes is None:
-            return None
-        hooks = self._hooks
-        if hooks["before_request"] or hooks["after_request"]:
-            return None
-        method = environ.get("REQUEST_METHOD", "GET")
-        route = _for_method(routes, method)
-        if route is None or not environ["PATH_INFO"].isascii():
-            return None  # a 405, or a path Bottle would decode: the general path
-        refused = self.policy.intake(environ)
-        environ[_INTAKE_KEY] = True
-        if refused is not None:
-            environ[_REFUSED_KEY] = refused
-            return None
-        if (
-            method not in SAFE_METHODS
-            and self.policy.refuses_cross_origin(environ)
-            and not route.config.get(CROSS_ORIGIN_ALLOWED)
-        ):
-            return None  # the router refuses it, through the error pages
-        return route
-
-    def _serve_literal(
-        self, route: bottle.Route, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Any:
-        response = bottle.response
-        try:
-            environ["bottle.raw_path"] = environ["PATH_INFO"]
-            environ["bottle.app"] = self
-            bottle.request.bind(environ)
-            response.bind()
-            environ["route.handle"] = environ["bottle.route"] = route
-            environ["route.url_args"] = {}
-            try:
-                out = route.call()
-            except bottle.HTTPResponse as exc:
-                out = exc
-            except (KeyboardInterrupt, SystemExit, MemoryError):
-                raise
-            except Exception as exc:
-                if not self.catchall:
-                    raise
-                out = self._uncaught(environ, exc)
-            if type(out) is str and out:
-                # A rendered page, the common case: what _cast() does with a str.
-                fields = response._headers
-                content_type = fields.get("Content-Type")  # response.charset, read once
-                body = out.encode(_charset(content_type[-1]) if content_type else "UTF-8")
-                if "Content-Length" not in fields:
-                    fields["Content-Length"] = [str(len(body))]
-                out = [body]
-            else:
-                # Bottle applies a response in _handle() and again in _cast(); once is
-                # the same (apply() copies state), as nothing runs in between here.
-                out = self._cast(out)
-            if response._status_code in _NO_BODY or environ["REQUEST_METHOD"] == "HEAD":
-                if hasattr(out, "close"):
-                    out.close()
-                out = []
-            exc_info = environ.pop("bottle.exc_info", None)
-            start_response(response._wsgi_status_line(), self._headers_of(response), exc_info)
-            return out
-        except (KeyboardInterrupt, SystemExit, MemoryError):
-            raise
-        except Exception:
-            if not self.catchall:
-                raise
-            return self._critical(environ, start_response)
-
-    def _headers_of(self, response: Any) -> list[tuple[str, str]]:
-        """``response.headerlist`` with the security headers it does not set itself."""
-        fields = response._headers
-        if response._cookies or response._status_code in response.bad_headers:
-            headers: list[tuple[str, str]] = response.headerlist
-            self.policy.add_headers(headers)
-            return headers
-        headers = [(name, value) for name, values in fields.items() for value in values]
-        if "Content-Type" not in fields:
-            headers.append(("Content-Type", response.default_content_type))
-        if not "".join([value for _, value in headers]).isascii():
-            headers = [(name, value.encode("utf-8").decode("latin-1")) for name, value in headers]
-        for key, name, value in self.policy.keyed_headers:
-            if key not in fields:
-                headers.append((name, value))
-        return headers
-
-    def _uncaught(self, environ: dict[str, Any], exc: Exception) -> bottle.HTTPError:
-        # What Bottle's _handle() makes of an exception a route lets through.
-        stacktrace = traceback.format_exc()
-        environ["wsgi.errors"].write(stacktrace)
-        environ["wsgi.errors"].flush()
-        environ["bottle.exc_info"] = sys.exc_info()
-        error = bottle.HTTPError(500, "Internal Server Error", exc, stacktrace)
-        error.apply(bottle.response)
-        return error
-
-    def _critical(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        # What Bottle's wsgi() sends when producing the response itself failed.
-        path = bottle.html_escape(environ.get("PATH_INFO", "/"))
-        error = f"<h1>Critical error while processing request: {path}</h1>"
-        environ["wsgi.errors"].write(error)
-        environ["wsgi.errors"].flush()
-        headers = [("Content-Type", "text/html; charset=UTF-8")]
-        self.policy.add_headers(headers)
-        start_response("500 INTERNAL SERVER ERROR", headers, sys.exc_info())
-        return [error.encode("utf-8")]
 
     # -- forwards ----------------------------------------------------------------------
     def forward(self, target: str) -> NoReturn:

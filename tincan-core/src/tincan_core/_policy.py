@@ -30,9 +30,11 @@ import bottle
 
 from ._settings import Settings
 
-__all__ = ["SAFE_METHODS", "RequestPolicy"]
+__all__ = ["CROSS_ORIGIN_ALLOWED", "SAFE_METHODS", "RequestPolicy"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Route config key: the page opted out of cross-origin protection (#allow-cross-origin).
+CROSS_ORIGIN_ALLOWED = "tincan.cross_origin_allowed"
 _SAME_SITE = frozenset({"same-origin", "none"})
 _FORWARDED_KEYS = (
     "HTTP_X_FORWARDED_FOR",
@@ -149,6 +151,16 @@ class RequestPolicy:
         environ["wsgi.input_terminated"] = True
 
     # -- after routing ---------------------------------------------------------------
+    def refuses_route(self, environ: dict[str, Any], method: str, config: Any) -> bool:
+        """Whether the request (its ``method`` upper-cased) may not reach the route whose
+        config is ``config``: an unsafe method a browser sent from another origin, to a
+        page that did not opt out. Both request paths of the app ask this."""
+        return (
+            method not in SAFE_METHODS
+            and self.refuses_cross_origin(environ)
+            and not config.get(CROSS_ORIGIN_ALLOWED)
+        )
+
     def refuses_cross_origin(self, environ: dict[str, Any]) -> bool:
         """Whether an unsafe request comes, by its browser's word, from another origin."""
         if environ.get("REQUEST_METHOD", "GET").upper() in SAFE_METHODS:
@@ -169,9 +181,21 @@ class RequestPolicy:
         return origin is not None and origin.strip().lower().rstrip("/") in self.trusted_origins
 
     # -- responses --------------------------------------------------------------------
-    def add_headers(self, headers: list[tuple[str, str]]) -> None:
-        """Add the security headers the response did not set itself."""
+    def add_headers(
+        self, headers: list[tuple[str, str]], fields: dict[str, Any] | None = None
+    ) -> None:
+        """Add the security headers the response did not set itself.
+
+        ``fields``, when given, are the headers of the Bottle response that
+        ``headers`` were made from (keyed as ``bottle._hkey`` keys them), which
+        answers the question without a scan of ``headers``.
+        """
         if not self.headers:
+            return
+        if fields is not None:
+            for key, name, value in self.keyed_headers:
+                if key not in fields:
+                    headers.append((name, value))
             return
         present = {name.lower() for name, _ in headers} & self._header_names
         for name, value in self.headers:

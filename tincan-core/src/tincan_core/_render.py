@@ -12,8 +12,8 @@ read. :func:`fast_render` gives a function that renders exactly what
   nested scope is still looked up in the root scope, and a name found nowhere is
   still a ``NameError``), which is most of what a template spends reading names.
 
-It relies on how Chameleon 4 runs a compiled program, so it is used only with
-the versions it was written for (:data:`SUPPORTED`); any other version, or a
+It relies on how Chameleon runs a compiled program, so it is used only with the
+releases it was checked against (:data:`SUPPORTED`, 4.6.x); any other one, or a
 template class that changes how it renders, keeps ``template.render``. Failures
 are reported as Chameleon reports them (the template, line and expression).
 """
@@ -32,8 +32,10 @@ from chameleon.utils import Scope, create_formatted_exception, raise_with_traceb
 
 __all__ = ["SUPPORTED", "FastScope", "fast_render", "supported_version"]
 
-# Chameleon releases whose program calling convention this module follows.
-SUPPORTED = ((4, 6), (5, 0))  # from (inclusive), to (exclusive)
+# Chameleon releases whose program calling convention this module was checked
+# against (the tests render through it and through render() alike); a release
+# outside them renders through Chameleon's own render().
+SUPPORTED = ((4, 6), (4, 7))  # from (inclusive), to (exclusive)
 
 _MISSING: Any = object()
 _dict_getitem = dict.__getitem__
