@@ -65,9 +65,25 @@ def server_config(*args: str) -> str:
     return out.getvalue()
 
 
-def copy_demo(dest: Path) -> Path:
-    """A private copy of the demo (its caches are written by launches)."""
+def copy_demo(dest: Path, *, own_database: bool = True) -> Path:
+    """A private copy of the demo (its caches are written by launches).
+
+    Its guestbook database is a file beside the copy, so tests leave nothing in the
+    shared temporary directory; ``own_database=False`` keeps the demo's default (a
+    file per user there), for servers that run as another user than the tests.
+    """
     shutil.copytree(DEMO, dest, ignore=shutil.ignore_patterns(".tincan-cache", "__pycache__"))
+    if not own_database:
+        return dest
+    settings = dest / "WEB-INF" / "tincan.toml"
+    text = settings.read_text(encoding="utf-8")
+    database = dest.parent / f"{dest.name}-guestbook.sqlite"
+    line = f"database = {json.dumps(str(database))}"
+    if "\n# database = " in text:
+        settings.write_text(
+            re.sub(r"\n# database = [^\n]*", lambda _: "\n" + line, text, count=1),
+            encoding="utf-8",
+        )
     return dest
 
 

@@ -159,7 +159,8 @@ class Running:
 def apache_two_directories(apache2ctl: str, request: pytest.FixtureRequest) -> Iterator[Running]:
     urlroot: str = request.param
     base = readable_tempdir()
-    webapp = copy_demo(base / "webapp")
+    # www-data's workers and the tests' reference each keep their own guestbook.
+    webapp = copy_demo(base / "webapp", own_database=False)
     plant_editor_copies(webapp)
     static = base / "static"
     assert main_install_static(["-q", str(webapp), str(static)]) == 0
@@ -260,7 +261,8 @@ def apache_single_directory(apache2ctl: str) -> Iterator[Running]:
         pytest.skip("mod_wsgi's Python is not the version running the tests")
     urlroot = "/"
     base = readable_tempdir()
-    webapp = copy_demo(base / "webapp")
+    # www-data's workers and the tests' reference each keep their own guestbook.
+    webapp = copy_demo(base / "webapp", own_database=False)
     plant_editor_copies(webapp)
     # The reference launch also compiles the pages: the server only reads the cache.
     reference = start_reference(webapp, urlroot, base / "reference.log")
