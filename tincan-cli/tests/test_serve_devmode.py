@@ -96,6 +96,15 @@ def test_debug_page_default_follows_the_bind_address(
     assert debug_page_on(ServeOptions(bind=bind, debug_page=flag)) is shown
 
 
+@pytest.mark.parametrize("server", ["waitress", "gunicorn"])
+def test_production_servers_on_loopback_show_no_developer_page(server: str) -> None:
+    # 127.0.0.1 behind nginx is the deployment the READMEs describe: every visitor's
+    # request comes from loopback there.
+    assert not debug_page_on(ServeOptions(bind="127.0.0.1", debug_page=None, server=server))
+    assert not compiles_on_demand(ServeOptions(bind="127.0.0.1", debug_page=None, server=server))
+    assert debug_page_on(ServeOptions(bind="127.0.0.1", debug_page=True, server=server))
+
+
 def test_on_demand_compile_is_for_development_only() -> None:
     assert compiles_on_demand(ServeOptions(debug_page=None))  # tincan serve on localhost
     assert compiles_on_demand(ServeOptions(bind="0.0.0.0", debug_page=None, reload=True))
@@ -247,7 +256,7 @@ def test_waitress_serves_on_demand_too(
 ) -> None:
     pytest.importorskip("waitress")
     root = make_webapp(BROKEN)
-    server = start_server(tincan_cmd("serve", "--server", "waitress", str(root)))
+    server = start_server(tincan_cmd("serve", "--server", "waitress", "--reload", str(root)))
     assert server.get("/").text.strip() == "<p>home</p>"
     page = server.get("/template.pspx")
     assert page.status_code == 500
@@ -277,6 +286,7 @@ def test_stopping_during_the_background_compile_ends_its_workers(
     server = start_server(tincan_cmd("serve", str(root)))
     assert server.get("/p7.pspx").status_code == 200
     workers = _children(server.process.pid)
+    assert workers, "the background compile had no worker processes to stop"
     finished = server.stop(signal.SIGINT)
     assert finished.returncode == 0
     assert "Traceback" not in finished.stderr
@@ -285,6 +295,40 @@ def test_stopping_during_the_background_compile_ends_its_workers(
         if time.monotonic() > deadline:
             pytest.fail(f"worker processes {workers} outlived the server")
         time.sleep(0.1)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
+    reason="needs Linux's /proc/PID/task/TID/children",
+)
+def test_a_killed_server_leaves_no_compile_workers_behind(
+    start_server: Any, tincan_cmd: Any, make_webapp: Any
+) -> None:
+    # SIGKILL (or the OOM killer) gives the server no chance to stop its workers.
+    rows = "".join(f"<tr><td>${{page.request.path}}</td><td>{n}</td></tr>\n" for n in range(60))
+    pages = {f"p{n}.pspx": f"<table>\n{rows}</table>\n" for n in range(80)}
+    root = make_webapp({"index.pspx": "<p>home</p>\n", **pages})
+    server = start_server(tincan_cmd("serve", str(root)))
+    assert server.get("/p7.pspx").status_code == 200
+    workers = _children(server.process.pid)
+    assert workers, "the background compile had no worker processes"
+    server.process.kill()
+    server.process.wait()
+    deadline = time.monotonic() + POLL_BOUND
+    while any(_alive(pid) for pid in workers):
+        if time.monotonic() > deadline:
+            pytest.fail(f"worker processes {workers} outlived the killed server")
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for its new parent to reap it does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 @pytest.mark.slow

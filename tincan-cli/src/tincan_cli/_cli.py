@@ -48,15 +48,16 @@ def _add_serve_parser(commands: Any) -> None:
         help="launch a webapp and serve it",
         description="Launch the webapp in DIR and serve it over HTTP. Routes are logged to "
         "stderr as they are created.\n\n"
-        "For development (--reload, or the developer error page on, as it is by default on "
-        "a loopback address) the server starts at once: pages are compiled when first "
-        "requested and meanwhile in the background, on every core, into the compile cache. "
+        "For development (--reload, or the developer error page on, as it is by default for "
+        "the builtin server on a loopback address) the server starts at once: pages are "
+        "compiled when first requested and meanwhile in the background, on every core, into "
+        "the compile cache. "
         "A page that does not compile is printed as file:line: message and its routes "
         "answer with its errors; every other page is served. Otherwise (and with gunicorn) "
         "the whole webapp is compiled first and launch errors stop the command unless "
         "--force is given.\n\n"
-        "Without $TINCAN_SECRET_KEY or a session key file, sessions are signed with a random "
-        "key of the process (a warning says so).",
+        "Without $TINCAN_SECRET_KEY or a session key file, the development server signs "
+        "sessions with a random key of the process (a warning says so).",
         formatter_class=FORMATTER,
         epilog=examples(
             "tincan serve --static mysite",
@@ -82,8 +83,9 @@ def _add_serve_parser(commands: Any) -> None:
         default=None,
         help="show the developer error page for 500s (exception, frames, source lines, the "
         "request with secrets masked) and the launch errors of broken pages; never for a "
-        "production server (default: on when --bind is a loopback address, such as "
-        "localhost or 127.0.0.1, off otherwise)",
+        "production server (default: on for the builtin server or --reload when --bind is a "
+        "loopback address, such as localhost or 127.0.0.1; off otherwise, and for waitress "
+        "and gunicorn, which serve from loopback behind a proxy)",
     )
     parser.add_argument(
         "--server",

@@ -99,10 +99,16 @@ def server_settings(options: ServeOptions) -> ServerSettings:
 
 def debug_page_on(options: ServeOptions) -> bool:
     """Whether 500s and broken pages show the developer error pages: as asked, else
-    when the server listens on a loopback address only."""
+    for development, which is TinCan's own server (or ``--reload``) listening on a
+    loopback address only.
+
+    waitress and gunicorn on 127.0.0.1 are how a site is served behind nginx or
+    Apache, where every visitor's request arrives from loopback: the page is off
+    there unless ``--debug-page`` asks for it.
+    """
     if options.debug_page is not None:
         return options.debug_page
-    return is_loopback(options.bind)
+    return is_loopback(options.bind) and (options.server == "builtin" or options.reload)
 
 
 def compiles_on_demand(options: ServeOptions) -> bool:
@@ -172,10 +178,12 @@ def serve(options: ServeOptions) -> int:
                 return EXIT_OK
             return EXIT_FAILURE
 
-        with session_secret(root):
-            if compiles_on_demand(options):
-                return _serve_on_demand(options, settings, root, log, debug_page)
+        if not compiles_on_demand(options):
+            # Serving for real: sessions need the webapp's own key (a random one would
+            # sign out every visitor at each restart, and differ between workers).
             return _serve_launched(options, settings, root, log, launch)
+        with session_secret(root):
+            return _serve_on_demand(options, settings, root, log, debug_page)
 
 
 def _serve_launched(

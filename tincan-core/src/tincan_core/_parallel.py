@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -60,10 +62,28 @@ def _ready() -> None:
     """The first job of a pool: submitting it forks every worker."""
 
 
-def _lower_priority() -> None:
-    # A background worker must not slow down the requests of the server it works for.
-    with contextlib.suppress(OSError, AttributeError):
-        os.nice(5)
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _end_with_parent(parent: int) -> None:
+    """Have the kernel end this worker when its parent dies (Linux), so a server
+    killed mid-compile (SIGKILL, the OOM killer) leaves no workers behind."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError, TypeError):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before that took effect
+        os._exit(1)
+
+
+def _start_worker(parent: int, background: bool) -> None:
+    _end_with_parent(parent)
+    if background:
+        # A background worker must not slow down the requests of the server it works for.
+        with contextlib.suppress(OSError, AttributeError):
+            os.nice(5)
 
 
 class WorkerPoolUnavailable(Exception):
@@ -87,7 +107,8 @@ class WorkerPool:
             self._pool = ProcessPoolExecutor(
                 self.workers,
                 mp_context=multiprocessing.get_context("fork"),
-                initializer=_lower_priority if background else None,
+                initializer=_start_worker,
+                initargs=(os.getpid(), background),
             )
         except (OSError, ValueError) as exc:
             raise WorkerPoolUnavailable(str(exc)) from exc
