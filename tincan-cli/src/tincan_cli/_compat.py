@@ -17,7 +17,9 @@ def build_launch_parser() -> ArgumentParser:
         prog="launch",
         description="Launch the webapp in DIRECTORY and serve it with the built-in "
         "multithreaded server. Routes are logged to stderr as they are created; launch "
-        "errors stop the command unless --force is given. Same as 'tincan serve'.",
+        "errors stop the command unless --force is given. 'tincan serve' serves the same "
+        "way on a production address; on localhost it is a development server (pages "
+        "compiled on demand, the developer error page), which launch never is.",
         formatter_class=FORMATTER,
         epilog=examples(
             "launch -s mysite", "launch -b 0.0.0.0 -p 8000 mysite /shop", "launch -c mysite"
