@@ -9,7 +9,10 @@ node of a class that ``deepcopy`` would rebuild from ``__reduce_ex__`` is
 rebuilt the same way (a new instance, its ``__dict__`` copied into it), lists
 are copied, immutable scalars are kept, and anything else goes to
 ``copy.deepcopy`` with the same memo. Objects reached twice are copied once, as
-``deepcopy`` does, so the copy has the same shape as Chameleon's.
+``deepcopy`` does, so the copy has the same shape as Chameleon's. Chameleon's
+tree walkers (the name rewriting and the code generator, ``ast.NodeTransformer``
+subclasses) get :func:`_visit` and :func:`_generic_visit`, the same walk as
+``ast.NodeTransformer``'s without its per-node generator and method-name work.
 
 This reaches into Chameleon's internals, so it is installed only for the
 versions in :data:`CHECKED_VERSIONS` (each proven by the conformance corpus,
