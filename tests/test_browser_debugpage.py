@@ -139,4 +139,3 @@ def test_a_long_message_wraps_instead_of_widening_the_page(browser: Browser, sit
     assert facts["where"] == "long.py:6"
     assert facts["scrollWidth"] <= facts["clientWidth"] == 1280, facts
     assert tab.evaluate("document.body.innerText.includes('unbrokenunbroken')")
-
