@@ -100,8 +100,8 @@ def test_without_a_setting_the_database_is_outside_the_tree(
 def test_copies_of_the_demo_have_guestbooks_of_their_own(
     tmp_path: Path, own_tempdir: Path
 ) -> None:
-    first = copy_demo(tmp_path / "first")
-    second = copy_demo(tmp_path / "second")
+    first = copy_demo(tmp_path / "first", own_database=False)
+    second = copy_demo(tmp_path / "second", own_database=False)
     client_first = launched(first).client()
     client_second = launched(second).client()
     sign(client_first, "First", "only in the first copy")
@@ -129,7 +129,7 @@ def close_launched() -> Iterator[None]:
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories anyway")
 def test_a_read_only_tree_works(tmp_path: Path) -> None:
-    root = copy_demo(tmp_path / "demo")
+    root = copy_demo(tmp_path / "demo", own_database=False)
     modes = {}
     for path in [root, *root.rglob("*")]:
         modes[path] = path.stat().st_mode
@@ -168,7 +168,7 @@ except OSError as exc:
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root")
 def test_a_read_only_file_system_works(tmp_path: Path) -> None:
-    root = copy_demo(tmp_path / "demo")
+    root = copy_demo(tmp_path / "demo", own_database=False)
     (tmp_path / "child.py").write_text(READ_ONLY_CHILD)
     temp = tmp_path / "tmp"
     temp.mkdir()
@@ -240,7 +240,7 @@ def request(port: int, method: str, path: str, body: bytes = b"") -> tuple[int, 
 
 @pytest.mark.slow
 def test_two_gunicorn_workers_share_the_guestbook(tmp_path: Path) -> None:
-    root = copy_demo(tmp_path / "demo")
+    root = copy_demo(tmp_path / "demo", own_database=False)
     database = tmp_path / "data" / "guestbook.sqlite"
     settings = (root / "WEB-INF" / "tincan.toml").read_text() + f'database = "{database}"\n'
     (root / "WEB-INF" / "tincan.toml").write_text(settings)
