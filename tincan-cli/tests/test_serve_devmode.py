@@ -272,40 +272,14 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(
+needs_children = pytest.mark.skipif(
     not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
     reason="needs Linux's /proc/PID/task/TID/children",
 )
-def test_stopping_during_the_background_compile_ends_its_workers(
-    start_server: Any, tincan_cmd: Any, make_webapp: Any
-) -> None:
-    rows = "".join(f"<tr><td>${{page.request.path}}</td><td>{n}</td></tr>\n" for n in range(60))
-    pages = {f"p{n}.pspx": f"<table>\n{rows}</table>\n" for n in range(60)}
-    root = make_webapp({"index.pspx": "<p>home</p>\n", **pages})
-    server = start_server(tincan_cmd("serve", str(root)))
-    assert server.get("/p7.pspx").status_code == 200
-    workers = _children(server.process.pid)
-    assert workers, "the background compile had no worker processes to stop"
-    finished = server.stop(signal.SIGINT)
-    assert finished.returncode == 0
-    assert "Traceback" not in finished.stderr
-    deadline = time.monotonic() + POLL_BOUND
-    while any(Path(f"/proc/{pid}").exists() for pid in workers):
-        if time.monotonic() > deadline:
-            pytest.fail(f"worker processes {workers} outlived the server")
-        time.sleep(0.1)
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(
-    not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
-    reason="needs Linux's /proc/PID/task/TID/children",
-)
-def test_a_killed_server_leaves_no_compile_workers_behind(
-    start_server: Any, tincan_cmd: Any, make_webapp: Any
-) -> None:
-    # SIGKILL (or the OOM killer) gives the server no chance to stop its workers.
+def _compiling(start_server: Any, tincan_cmd: Any, make_webapp: Any) -> tuple[Any, list[int]]:
+    """A development server in the middle of its background compile, and its workers."""
     rows = "".join(f"<tr><td>${{page.request.path}}</td><td>{n}</td></tr>\n" for n in range(60))
     pages = {f"p{n}.pspx": f"<table>\n{rows}</table>\n" for n in range(80)}
     root = make_webapp({"index.pspx": "<p>home</p>\n", **pages})
@@ -313,13 +287,39 @@ def test_a_killed_server_leaves_no_compile_workers_behind(
     assert server.get("/p7.pspx").status_code == 200
     workers = _children(server.process.pid)
     assert workers, "the background compile had no worker processes"
-    server.process.kill()
-    server.process.wait()
+    return server, workers
+
+
+def _wait_gone(workers: list[int], what: str) -> None:
     deadline = time.monotonic() + POLL_BOUND
     while any(_alive(pid) for pid in workers):
         if time.monotonic() > deadline:
-            pytest.fail(f"worker processes {workers} outlived the killed server")
+            pytest.fail(f"worker processes {workers} outlived {what}")
         time.sleep(0.1)
+
+
+@pytest.mark.slow
+@needs_children
+def test_stopping_during_the_background_compile_ends_its_workers(
+    start_server: Any, tincan_cmd: Any, make_webapp: Any
+) -> None:
+    server, workers = _compiling(start_server, tincan_cmd, make_webapp)
+    finished = server.stop(signal.SIGINT)
+    assert finished.returncode == 0
+    assert "Traceback" not in finished.stderr
+    _wait_gone(workers, "the server")
+
+
+@pytest.mark.slow
+@needs_children
+def test_a_killed_server_leaves_no_compile_workers_behind(
+    start_server: Any, tincan_cmd: Any, make_webapp: Any
+) -> None:
+    # SIGKILL (or the OOM killer) gives the server no chance to stop its workers.
+    server, workers = _compiling(start_server, tincan_cmd, make_webapp)
+    server.process.kill()
+    server.process.wait()
+    _wait_gone(workers, "the killed server")
 
 
 def _alive(pid: int) -> bool:
