@@ -12,13 +12,11 @@ page's own line in view without scrolling, and nothing wider than the window
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 import tincan_core
+from tincan_core import make_server, serve_in_thread
 
 from tests._chromium import Browser
 from tests._deploy import ensure_debian_package
@@ -46,17 +44,6 @@ WEBAPP = {
 }
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-class _Server(ThreadingMixIn, WSGIServer):
-    # Chromium opens spare connections it may never use: one must not hold up the rest.
-    daemon_threads = True
-    block_on_close = False
-
-
 @pytest.fixture(scope="module")
 def chromium() -> str:
     return ensure_debian_package("chromium", ("chromium",))
@@ -74,9 +61,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         path.write_text(text, encoding="utf-8")
     app, errors = tincan_core.launch(root, debug=True)
     assert app is not None and errors == 0
-    server = make_server("127.0.0.1", 0, app, server_class=_Server, handler_class=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    # TinCan's own server: Chromium's spare connections hold up nothing there.
+    server = make_server(app, "127.0.0.1", 0)
+    thread = serve_in_thread(server)
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:

@@ -10,15 +10,13 @@ which is what pages rendered through a layout had before.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 import tincan
 from tincan_cli import main
+from tincan_core import make_server, serve_in_thread
 
 from tests._chromium import Browser
 from tests._deploy import ensure_debian_package
@@ -26,16 +24,6 @@ from tests._deploy import ensure_debian_package
 pytestmark = pytest.mark.slow
 
 PAGES = ["/", "/about.pspx", "/contact.pspx", "/no-such-page.pspx"]
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    block_on_close = False
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +35,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (webapp / "contact.pspx").write_text(about.replace("About", "Contact"), encoding="utf-8")
     app, errors = tincan.launch(webapp, static=True)
     assert app is not None and errors == 0
-    server = make_server("127.0.0.1", 0, app, server_class=_Server, handler_class=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    # TinCan's own server: Chromium's spare connections hold up nothing there.
+    server = make_server(app, "127.0.0.1", 0)
+    thread = serve_in_thread(server)
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
