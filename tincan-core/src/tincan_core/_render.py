@@ -26,9 +26,10 @@ from typing import Any
 
 from chameleon import PageTemplate
 from chameleon.exc import ExceptionFormatter, RenderError
-from chameleon.tal import RepeatDict
 from chameleon.template import BaseTemplate
 from chameleon.utils import Scope, create_formatted_exception, raise_with_traceback
+
+from . import _repeat
 
 __all__ = ["SUPPORTED", "FastScope", "fast_render", "supported_version"]
 
@@ -172,7 +173,7 @@ def fast_render(render: Callable[..., str]) -> Callable[..., str]:
         setdefault("__on_error_handler", on_error)
         target_language = setdefault("target_language", None)
         if "repeat" not in variables:
-            variables["repeat"] = RepeatDict({})
+            variables["repeat"] = _repeat.RepeatDict({})
         econtext = FastScope(variables)
         rcontext: dict[str, Any] = {}
         stream: list[str] = []
