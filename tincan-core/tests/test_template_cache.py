@@ -1,5 +1,6 @@
-"""The template cache: changes are picked up, bad entries are never served, and the
-parallel cold compile copes with broken templates, dead workers and threads."""
+"""The template cache: changes are picked up, bad entries are never served, programs
+are loaded at their first render, and the parallel cold compile copes with broken
+templates, dead workers and threads."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ import importlib.util
 import os
 import subprocess
 import threading
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import tincan_core
-from tincan_core import _cache, _parallel
+from tincan_core import _cache, _parallel, _templates
+from tincan_core._cache import CodeCache
 from tincan_core._templates import CACHE_DIRNAME
 
 LAYOUT = (
@@ -421,10 +424,10 @@ def count_in_process_compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     compiled: list[str] = []
     original = _templates.make_template
 
-    def counting(source: _templates.TemplateSource, loader: Any) -> Any:
+    def counting(source: _templates.TemplateSource, loader: Any, **options: Any) -> Any:
         if loader.__class__.__name__ != "_Capture":  # not inside a worker
             compiled.append(os.path.basename(source.filename))
-        return original(source, loader)
+        return original(source, loader, **options)
 
     monkeypatch.setattr(_templates, "make_template", counting)
     return compiled
@@ -479,10 +482,10 @@ def test_a_failure_that_may_pass_is_not_kept(
     root = make_webapp(site(1))
     original = _templates.make_template
 
-    def out_of_memory(source: _templates.TemplateSource, loader: Any) -> Any:
+    def out_of_memory(source: _templates.TemplateSource, loader: Any, **options: Any) -> Any:
         if source.filename.endswith("p0.pspx"):
             raise MemoryError
-        return original(source, loader)
+        return original(source, loader, **options)
 
     monkeypatch.setattr(_templates, "make_template", out_of_memory)
     _cache.shared_programs.clear()
@@ -493,3 +496,164 @@ def test_a_failure_that_may_pass_is_not_kept(
     # p0 and its layout, which the failed page never reached.
     assert errors == 0 and app.config["tincan.stats"].templates_compiled == 2
     check_v1(app, 1)
+
+
+# -- a launch from the cache loads each program at its first render ---------------------------
+# The launch still reads and verifies every entry (so a damaged one is rebuilt then,
+# and a template that failed is reported then); what waits for the first request is
+# unmarshalling the program and setting it up. A page is loaded once, however many
+# requests arrive first at the same time; an entry that checks out but does not load
+# is compiled at that render, not served; compile_webapp loads every entry, so what it
+# leaves behind is known to load.
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """How many compiled programs this process loaded from the cache directory."""
+    loaded: list[int] = []
+    original = CodeCache._execute
+
+    def counting(data: bytes) -> Any:
+        program = original(data)
+        if program is not None:
+            loaded.append(1)
+        return program
+
+    monkeypatch.setattr(CodeCache, "_execute", staticmethod(counting))
+    yield loaded
+
+
+def test_each_program_is_loaded_at_its_first_render(
+    make_webapp: Callable[..., Path], loads: list[int]
+) -> None:
+    root = make_webapp(site())
+    fresh_launch(root)  # compiles and writes the cache
+    loads.clear()
+    app, stats = fresh_launch(root)
+    assert stats.templates_loaded == 5 and stats.templates_compiled == 0
+    assert stats.cache_rejected == 0 and stats.cache_writes == 0
+    assert len(loads) == 0  # nothing loaded yet
+    assert "page 0 v1 0" in get(app, "/p0.pspx").text
+    assert len(loads) == 2  # the page and its #load'ed layout
+    assert "page 1 v1 1" in get(app, "/p1.pspx").text
+    assert len(loads) == 3  # the layout is loaded once
+    check_v1(app)
+    assert len(loads) == 5
+
+
+def test_a_relaunch_in_the_same_process_reuses_what_was_loaded(
+    make_webapp: Callable[..., Path], loads: list[int]
+) -> None:
+    root = make_webapp(site())
+    fresh_launch(root)
+    app, _ = fresh_launch(root)
+    check_v1(app)
+    loads.clear()
+    app, errors = tincan_core.launch(root)  # a reloading server, nothing changed
+    assert errors == 0 and app.config["tincan.stats"].templates_reused == 5
+    check_v1(app)
+    assert len(loads) == 0
+
+
+def test_concurrent_first_requests_load_a_page_once(
+    make_webapp: Callable[..., Path], loads: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_webapp(site(1))
+    fresh_launch(root)
+    app, _ = fresh_launch(root)
+    cooked: list[str] = []
+    original = _templates._PageTemplate.cook
+    start = threading.Barrier(8)
+
+    def slow_cook(self: Any, body: str) -> None:
+        cooked.append(str(self.filename))
+        original(self, body)
+
+    monkeypatch.setattr(_templates._PageTemplate, "cook", slow_cook)
+    bodies: list[str] = []
+
+    def request() -> None:
+        start.wait()
+        bodies.append(get(app, "/p0.pspx").text)
+
+    threads = [threading.Thread(target=request) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(bodies) == 8 and all("page 0 v1 0" in body for body in bodies)
+    assert sorted(cooked) == sorted({str(root / "p0.pspx"), str(root / "WEB-INF/tlib/layout.pt")})
+
+
+def _replace_payload(path: Path, payload: bytes) -> None:
+    """Give a cache entry another payload, with a length and checksum that check out."""
+    data = path.read_bytes()
+    tag = _cache.cache_tag()
+    key_length = int.from_bytes(data[len(tag) : len(tag) + 4], "big")
+    header = data[: len(tag) + 4 + key_length]
+    path.write_bytes(
+        header + zlib.crc32(payload).to_bytes(4, "big") + len(payload).to_bytes(8, "big") + payload
+    )
+
+
+def test_an_entry_that_checks_out_but_does_not_load_is_compiled_not_served(
+    make_webapp: Callable[..., Path], loads: list[int]
+) -> None:
+    root = make_webapp(site())
+    fresh_launch(root)
+    for path in entries(root):
+        _replace_payload(path, b"P" + b"not a marshalled program")
+    app, stats = fresh_launch(root)
+    assert stats.templates_loaded == 5 and stats.templates_compiled == 0  # as far as it knows
+    check_v1(app)  # each compiled at its first render, and written back
+    assert len(loads) == 0
+    app, stats = fresh_launch(root)
+    check_v1(app)
+    assert len(loads) == 5  # the rewritten entries load
+
+
+def test_a_damaged_entry_is_still_found_at_launch(make_webapp: Callable[..., Path]) -> None:
+    root = make_webapp(site())
+    fresh_launch(root)
+    for path in entries(root):
+        data = path.read_bytes()
+        path.write_bytes(data[:-1] + bytes([data[-1] ^ 0x55]))
+    app, stats = fresh_launch(root)
+    assert stats.cache_rejected == 5 and stats.templates_compiled == 5
+    check_v1(app)
+
+
+def test_compile_webapp_loads_every_entry(
+    make_webapp: Callable[..., Path], loads: list[int]
+) -> None:
+    root = make_webapp(site())
+    fresh_launch(root)
+    for path in entries(root):
+        _replace_payload(path, b"P" + b"not a marshalled program")
+    _cache.shared_programs.clear()
+    report = tincan_core.compile_webapp(root, jobs=1)
+    assert report.errors == [] and report.templates_compiled == 5
+    loads.clear()
+    app, stats = fresh_launch(root)
+    assert stats.templates_compiled == 0
+    check_v1(app)
+    assert len(loads) == 5
+
+
+def test_template_errors_are_reported_at_launch_from_the_cache(
+    make_webapp: Callable[..., Path], loads: list[int], new_logger: Any
+) -> None:
+    files = site()
+    files["bad.pspx"] = "<p>\n<p tal:content='python: 1 +'>x</p>\n"
+    root = make_webapp(files)
+    _cache.shared_programs.clear()
+    tincan_core.launch(root)
+    loads.clear()
+    _cache.shared_programs.clear()
+    logger, capture = new_logger()
+    app, errors = tincan_core.launch(root, logger=logger)
+    assert errors == 1
+    assert f"{root / 'bad.pspx'}:2: template error: invalid syntax: '1 +'" in capture.errors()
+    assert len(loads) == 0 and app.config["tincan.stats"].templates_compiled == 0
+    assert get(app, "/bad.pspx").status_code == 404
+    check_v1(app)

@@ -93,6 +93,9 @@ class Builder(PageSources):
         self.errors = 0
         self.messages: list[str] = []  # each error as logged: file:line: message
         self.jobs: int | None = None  # compile processes; None: $TINCAN_JOBS or every core
+        # Templates the cache holds are loaded at their first render; compile_webapp
+        # loads (and so verifies) every one.
+        self.defer_loading = True
         self.codebehind = CodeBehindLoader(logger)
         self.cache = CodeCache(os.path.join(root, "WEB-INF", CACHE_DIRNAME))
         self.macros: dict[str, PageTemplate | TinCanError] = {}
@@ -113,7 +116,7 @@ class Builder(PageSources):
     def build_template(self, source: TemplateSource, display: str) -> PageTemplate:
         template = self.templates.get(source.filename)
         if template is None:
-            template = build_template(source, self.cache, display)
+            template = build_template(source, self.cache, display, defer=self.defer_loading)
             self.templates[source.filename] = template
         return template
 

@@ -17,6 +17,10 @@ Chameleon as its module loader and keeps compiled programs at two levels:
   compiles and reads only what changed. Each launch drops the programs its
   tree no longer uses, and only the trees launched most recently are kept.
 
+A launch verifies the entries it uses but may leave loading a program (its
+``marshal.loads`` and module code, most of what a launch from the cache costs)
+to the template's first render (:meth:`CodeCache.holds_program`).
+
 A template that does not compile is kept too, as its error message and line
 (:class:`CompileFailure`), so that it is compiled once, not again to report
 the error, nor at every launch until it is fixed.
@@ -187,6 +191,33 @@ class CodeCache:
         self._absent.add(name)
         return False
 
+    def holds_program(self, name: str) -> bool:
+        """Whether ``name``'s program (not a failure) can be had without compiling.
+
+        A disk entry is read and verified (header, length, checksum) but its code
+        is not loaded: a launch that finds a template here leaves loading its
+        program to the template's first render, which reads the entry again (and
+        compiles after all, should it have gone bad meanwhile). A name this answers
+        ``True`` for counts as used, and as loaded or reused.
+        """
+        entry = self._entries.get(name)
+        if entry is None:
+            if name in self._absent:
+                return False
+            data = self._read(name)
+            if data is None:
+                self._absent.add(name)  # missing or bad: compile it, read it no more
+                return False
+            if data[:1] != _PROGRAM:
+                return False  # a failure: failure() reads it
+            self.loaded += 1
+        elif isinstance(entry, CompileFailure):
+            return False
+        elif name not in self.used and name not in self._new:
+            self.reused += 1
+        self.used.add(name)
+        return True
+
     def stored(self, name: str) -> bool:
         """Whether the cache directory holds an entry for ``name`` (header and length checked)."""
         return self._read(name, payload=False) is not None
@@ -234,8 +265,9 @@ class CodeCache:
             self._absent.add(name)
             return None
         self._entries[name] = entry
-        self.used.add(name)
-        self.loaded += 1
+        if name not in self.used:  # a deferred program was counted at its launch
+            self.used.add(name)
+            self.loaded += 1
         return entry
 
     def _store_new(self, name: str, entry: Entry) -> None:

@@ -99,6 +99,7 @@ def compile_webapp(
 
     app = TinCan(logger=log)
     builder = Builder(app, root, "", encoding, log, static=False)
+    builder.defer_loading = False  # every cache entry is read and verified
     inventory = scan_tree(root)
     pages = [f.relpath for f in inventory.of_kind(FileKind.PAGE)]
     plan = builder.plan(pages)

@@ -109,16 +109,24 @@ _ENABLED = supported_version()
 
 
 def _renders_as_chameleon_4(template: Any) -> bool:
-    """Whether ``template`` renders the way :func:`fast_render` reproduces."""
+    """Whether ``template`` renders the way :func:`fast_render` reproduces.
+
+    Its ``cook_check`` must be Chameleon's (a check, no reloading), or a class
+    must declare ``tincan_cooks_once``: its ``cook_check`` cooks a deferred body
+    once, at the first render, and the template never changes after that.
+    """
     cls = type(template)
-    return (
+    cooks_once = getattr(cls, "tincan_cooks_once", False)
+    if not (
         isinstance(template, PageTemplate)
         and cls.render is PageTemplate.render
-        and cls.cook_check is BaseTemplate.cook_check  # no reload check per render
         and cls.output_stream_factory is list
-        and getattr(template, "_cooked", False)
-        and callable(getattr(template, "_render", None))
-    )
+        and (cooks_once or cls.cook_check is BaseTemplate.cook_check)  # no reload check
+    ):
+        return False
+    if not getattr(template, "_cooked", False):
+        return bool(cooks_once)  # cooked by its first render
+    return callable(getattr(template, "_render", None))
 
 
 def fast_render(render: Callable[..., str]) -> Callable[..., str]:
@@ -130,7 +138,8 @@ def fast_render(render: Callable[..., str]) -> Callable[..., str]:
     if not _ENABLED or not _renders_as_chameleon_4(template):
         return render
 
-    program: Callable[..., None] = template._render
+    # None until a deferred template is cooked, at its first render.
+    program: Callable[..., None] | None = template.__dict__.get("_render")
     own_translate = template.translate
     if own_translate is None:
         own_translate = type(template).translate
@@ -159,6 +168,10 @@ def fast_render(render: Callable[..., str]) -> Callable[..., str]:
     default_translate, default_decode = helpers(own_translate, own_encoding)
 
     def render_fast(encoding: str | None = None, **variables: Any) -> str:
+        nonlocal program
+        if program is None:
+            template.cook_check()
+            program = template._render
         translate = variables.get("translate")
         if translate is None and encoding is None:
             translate, decode = default_translate, default_decode

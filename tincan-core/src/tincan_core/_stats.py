@@ -19,7 +19,7 @@ class LaunchStats:
 
     pages: int  # .pspx files found
     templates_compiled: int  # by Chameleon, at this launch (in workers or in-process)
-    templates_loaded: int  # read from the cache directory
+    templates_loaded: int  # found in the cache directory (each loaded at its first render)
     templates_reused: int  # still in memory from an earlier launch in this process
     cache_rejected: int  # stale or corrupt cache entries ignored (and rebuilt)
     cache_writes: int  # cache entries written

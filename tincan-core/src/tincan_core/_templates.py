@@ -24,6 +24,7 @@ import dataclasses
 import hashlib
 import marshal
 import os
+import threading
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,9 +165,20 @@ def module_name(source: TemplateSource) -> str:
 
 
 class _PageTemplate(PageTemplate):
-    """Chameleon's page template, keyed and moded as :func:`cache_key` says."""
+    """Chameleon's page template, keyed and moded as :func:`cache_key` says.
+
+    Made with ``tincan_defer=True`` it is cooked (its program loaded and set up)
+    when first used, not when made: Chameleon asks ``cook_check()`` before every
+    render, include and macro lookup, as it does for a file template that may
+    have to be read first. A launch defers only templates whose compiled program
+    the cache holds, so no compile error can be left for a request to find.
+    """
 
     tincan_source: TemplateSource | None = None
+    tincan_defer = False
+    tincan_cooks_once = True  # what fast_render needs to know of cook_check
+    _deferred: str | None = None  # the body still to cook
+    _cooking: threading.Lock | None = None
 
     def write(self, body: str | bytes) -> None:
         source = self.tincan_source
@@ -175,7 +187,23 @@ class _PageTemplate(PageTemplate):
             return
         self.content_type = content_type(source)
         self.content_encoding = source.encoding or self.default_encoding
+        if self.tincan_defer:
+            self._deferred = body
+            self._cooking = threading.Lock()
+            return
         self.cook(body)
+
+    def cook_check(self) -> None:
+        if self._deferred is not None:
+            self._cook_deferred()
+
+    def _cook_deferred(self) -> None:
+        assert self._cooking is not None
+        with self._cooking:  # concurrent first renders cook it once
+            body = self._deferred
+            if body is not None:
+                self.cook(body)
+                self._deferred = None
 
     def digest(self, body: str, names: Collection[str]) -> str:
         source = self.tincan_source
@@ -215,13 +243,16 @@ class _MacroTemplate(_PageTemplate):
         return found
 
 
-def make_template(source: TemplateSource, loader: Any) -> PageTemplate:
-    """The page template for ``source``, compiled through ``loader``."""
+def make_template(source: TemplateSource, loader: Any, *, defer: bool = False) -> PageTemplate:
+    """The page template for ``source``, compiled through ``loader`` (at its first use
+    with ``defer``)."""
     options: dict[str, Any] = {
         "filename": source.filename,
         "loader": loader,
         "tincan_source": source,
     }
+    if defer:
+        options["tincan_defer"] = True
     if source.encoding is not None:
         options["encoding"] = source.encoding
     return _template_class(source)(source.body, **options)
@@ -250,13 +281,19 @@ def template_error(exc: Exception, display_name: str) -> TinCanError:
     return failure_of(exc).error(display_name)
 
 
-def build_template(source: TemplateSource, cache: CodeCache, display: str) -> PageTemplate:
+def build_template(
+    source: TemplateSource, cache: CodeCache, display: str, *, defer: bool = False
+) -> PageTemplate:
     """The template of ``source`` from ``cache``, compiled if it must be.
 
     A template that failed before (in a worker, or at an earlier launch if the
     failure is kept in the cache directory) is reported without compiling it again.
+    With ``defer``, a template whose program the cache holds is loaded at its first
+    use (see :class:`_PageTemplate`).
     """
     name = module_name(source)
+    if defer and cache.holds_program(name):
+        return make_template(source, cache, defer=True)
     failure = cache.failure(name)
     if failure is None:
         try:
