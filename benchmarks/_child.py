@@ -4,7 +4,8 @@
     python benchmarks/_child.py compile DIR         compile_webapp() the tree, time it
     python benchmarks/_child.py serve SIDE DIR [SERVER PORT]
                                                     serve "ours", "reference" (hand-written
-                                                    Bottle) or "flask" with SERVER: waitress
+                                                    Bottle), "flask" or "prebuilt" (the page's
+                                                    bytes, made once) with SERVER: waitress
                                                     (default), gunicorn (sync, 2 workers) or
                                                     builtin (TinCan's own server)
 
@@ -95,9 +96,37 @@ def _app(side: str, root: str) -> Any:
         from _flask import flask_app
 
         return flask_app(root)
+    if side == "prebuilt":
+        return _prebuilt_app(root)
     from _apps import reference_app
 
     return reference_app(root)
+
+
+def _prebuilt_app(root: str) -> Any:
+    """The least any WSGI app can do for the page: send bytes made once, at start-up.
+
+    Under a server it measures what the server itself costs a request, which no
+    framework can go below."""
+    import io
+
+    from _apps import ORDERS_PATH, ORDERS_QUERY, reference_app
+
+    chunks: list[bytes] = []
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": ORDERS_PATH, "QUERY_STRING": ORDERS_QUERY,
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr,
+    }  # fmt: skip
+    chunks.extend(reference_app(root)(environ, lambda status, headers, exc_info=None: None))
+    body = b"".join(chunks)
+    headers = [("Content-Type", "text/html; charset=UTF-8"), ("Content-Length", str(len(body)))]
+
+    def prebuilt(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", headers)
+        return [body]
+
+    return prebuilt
 
 
 def serve(side: str, root: str, server: str = "waitress", port: int = 0) -> None:
@@ -145,9 +174,15 @@ def main(argv: list[str]) -> None:
             launch_tree(root)
         case ["compile", root]:
             compile_tree(root)
-        case ["serve", ("ours" | "reference" | "flask") as side, root]:
+        case ["serve", ("ours" | "reference" | "flask" | "prebuilt") as side, root]:
             serve(side, root)
-        case ["serve", ("ours" | "reference" | "flask") as side, root, server, port] if server in (
+        case [
+            "serve",
+            ("ours" | "reference" | "flask" | "prebuilt") as side,
+            root,
+            server,
+            port,
+        ] if server in (
             "waitress",
             "gunicorn",
             "builtin",

@@ -176,6 +176,9 @@ HTTP_FIGURES: dict[str, tuple[str, tuple[str, str], tuple[str, str], float | Non
                        ("ours", "gunicorn"), ("flask", "gunicorn"), 2.0),
     "builtin": ("page over HTTP, builtin server vs waitress (req/s)", ("ours", "builtin"),
                 ("ours", "waitress"), None),
+    # The ceiling of the Flask figure: gunicorn's own cost per request bounds any app.
+    "gunicorn-ceiling": ("prebuilt bytes over HTTP, gunicorn, vs Flask (req/s)",
+                         ("prebuilt", "gunicorn"), ("flask", "gunicorn"), None),
 }  # fmt: skip
 
 

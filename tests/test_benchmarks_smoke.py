@@ -22,6 +22,7 @@ HTTP_FIGURES = {
     "http-gunicorn": "page over HTTP, gunicorn sync x2",
     "http-gunicorn-flask": "page over HTTP, gunicorn, vs Flask + Jinja2",
     "http-builtin": "page over HTTP, builtin server vs waitress",
+    "http-gunicorn-ceiling": "prebuilt bytes over HTTP, gunicorn, vs Flask",
 }
 
 
@@ -66,6 +67,7 @@ def test_http_figures_run_every_server() -> None:
         assert figure["label"].startswith(HTTP_FIGURES[name])
         assert figure["ratio"] > 0
     assert figures["http-builtin"]["informational"] is True
+    assert figures["http-gunicorn-ceiling"]["informational"] is True
 
 
 @pytest.mark.slow
