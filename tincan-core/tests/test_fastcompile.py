@@ -11,15 +11,25 @@ from __future__ import annotations
 import ast
 import copy
 import re
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from chameleon import PageTemplate, astutil
-from hypothesis import given
+from chameleon import PageTemplate, astutil, codegen, compiler
+from hypothesis import assume, given
 from hypothesis import strategies as st
-from tincan_core import _fastcompile
+from tincan_core import _fastcompile, _fastsnippets, _fastunparse
+
+with _fastcompile.disabled():
+    PLAIN_TEMPLATE = codegen.template
+    PLAIN_SNIPPET_FUNCTIONS = {
+        name: value
+        for name, value in vars(compiler).items()
+        if _fastsnippets.rebuilt(value, codegen.template("pass", is_func=True).__code__)
+    }
+    PLAIN_COMPILER_VISIT = compiler.Compiler.visit
 
 CORPUS = Path(__file__).parent / "data" / "chameleon_conformance"
 _GENERATED = re.compile(r"(_\w*?_)(\d{9,})")
@@ -223,3 +233,217 @@ def test_the_copy_copies_other_objects_as_deepcopy_does() -> None:
     assert first.value == marker and first.value is not marker  # copied, as deepcopy copies it
     assert first.value is third.value  # once
     assert second.value is len  # functions are kept
+
+
+# -- snippets ----------------------------------------------------------------------------
+
+_PLACEHOLDERS = ["TARGET", "VALUE", "FUNC", "NAME"]
+_OTHER_NAMES = ["x", "len", "str", "None", "getname", "econtext", "__append"]
+
+
+def _snippet_names() -> st.SearchStrategy[str]:
+    return st.sampled_from(_PLACEHOLDERS + _OTHER_NAMES)
+
+
+@st.composite
+def _snippet_source(draw: st.DrawFn) -> str:
+    """Python source in the style of Chameleon's snippets, placeholders included."""
+    name = _snippet_names()
+
+    def expression() -> str:
+        kind = draw(st.sampled_from(["name", "call", "binop", "compare", "subscript", "const"]))
+        if kind == "name":
+            return draw(name)
+        if kind == "call":
+            return f"{draw(name)}({draw(name)}, key={draw(name)})"
+        if kind == "binop":
+            return f"{draw(name)} {draw(st.sampled_from(['+', '%', 'and', 'or']))} {draw(name)}"
+        if kind == "compare":
+            return f"not {draw(name)} is {draw(name)}"
+        if kind == "subscript":
+            return f"{draw(name)}[{draw(name)}].attr"
+        return draw(st.sampled_from(["'text'", "1", "(1, 'a')", "[]"]))
+
+    def statement(depth: int) -> list[str]:
+        kind = draw(
+            st.sampled_from(["assign", "expr", "if", "def", "try", "for"][: 2 + 4 * depth])
+        )
+        inner = (lambda: ["    " + line for line in statement(depth - 1)]) if depth else None
+        if kind == "assign":
+            return [f"{draw(name)} = {expression()}"]
+        if kind == "expr":
+            return [expression()]
+        assert inner is not None
+        if kind == "if":
+            return [f"if {expression()}:", *inner(), "else:", *inner()]
+        if kind == "def":
+            return [
+                f"def {draw(name)}(a, b={draw(name)}):",
+                *inner(),
+                f"    return {expression()}",
+            ]
+        if kind == "try":
+            return ["try:", *inner(), "except Exception:", "    raise"]
+        return [f"for {draw(name)} in {expression()}:", *inner()]
+
+    lines = [line for _ in range(draw(st.integers(1, 3))) for line in statement(1)]
+    indent = draw(st.sampled_from(["", "    "]))  # snippets are dedented
+    return "\n" + "\n".join(indent + line for line in lines)
+
+
+class _Thing:
+    """An object a snippet refers to by ``Symbol`` (imported by the program)."""
+
+
+def _symbol_value() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.sampled_from(["x", "__value", "econtext", _Thing, int, len, _Thing()]),
+        st.builds(lambda: astutil.load("loaded")),
+        st.builds(lambda: ast.Constant(1)),
+        st.builds(lambda: astutil.Builtin("str")),
+        st.builds(lambda: [ast.Expr(ast.Constant("spliced"))]),
+        st.just(None),
+    )
+
+
+def _expanded(function: Any, source: str, mode: str, symbols: dict[str, Any]) -> Any:
+    try:
+        return function(source, mode=mode, **symbols)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _described(tree: Any) -> Any:
+    """Everything unparse and later steps read: classes, fields, locations, symbols."""
+    if isinstance(tree, str):
+        return tree
+    return _shape(tree)
+
+
+@given(
+    _snippet_source(),
+    st.dictionaries(st.sampled_from(_PLACEHOLDERS), _symbol_value(), max_size=4),
+)
+def test_a_snippet_expands_as_chameleons(source: str, symbols: dict[str, Any]) -> None:
+    for mode in ("exec", "eval") if "\n" not in source.strip() else ("exec",):
+        for _ in range(2):  # parsed, then from the parsed snippet
+            fast = _expanded(_fastsnippets.template, source, mode, dict(symbols))
+            plain = _expanded(PLAIN_TEMPLATE, source, mode, dict(symbols))
+            assert _described(fast) == _described(plain)
+            if not isinstance(plain, str):  # the given nodes are put in, not copies of them
+                given = _nodes(list(symbols.values()))
+                assert _nodes(fast) & given == _nodes(plain) & given
+
+
+def test_the_snippet_functions_chameleon_made_at_import_are_remade(restored: None) -> None:
+    if not _fastcompile.install():
+        pytest.skip("the faster compile is off for this Chameleon")
+    assert len(PLAIN_SNIPPET_FUNCTIONS) >= 5  # emit_bool, emit_convert, emit_translate...
+    for name, plain in PLAIN_SNIPPET_FUNCTIONS.items():
+        fast = getattr(compiler, name)
+        assert fast is not plain
+        args = plain.__closure__[plain.__code__.co_freevars.index("args")].cell_contents
+        nodes = tuple(
+            f"f{i}" if arg == "func" else astutil.load(f"a{i}") for i, arg in enumerate(args)
+        )
+        assert _shape(fast(*nodes)) == _shape(plain(*nodes))
+        assert _shape(fast(nodes[0])) == _shape(plain(nodes[0]))  # defaults fill the rest
+    _fastcompile.uninstall()
+    assert all(getattr(compiler, n) is f for n, f in PLAIN_SNIPPET_FUNCTIONS.items())
+
+
+def test_uninstalling_puts_every_part_of_chameleon_back(restored: None) -> None:
+    _fastcompile.uninstall()
+    before = {(owner, name): vars(owner).get(name) for owner, name, _ in _fastcompile._patches()}
+    if not _fastcompile.install():
+        pytest.skip("the faster compile is off for this Chameleon")
+    assert compiler.template is _fastsnippets.template
+    _fastcompile.uninstall()
+    after = {(owner, name): vars(owner).get(name) for (owner, name) in before}
+    assert after == before
+    assert compiler.ast is ast
+
+
+# -- the compiler's statement lists --------------------------------------------------------
+
+
+class _Other(ast.AST):
+    """A statement that is neither text nor a token reference."""
+
+
+_ITEMS = st.lists(st.sampled_from(["text", "Text", "token", "other"]), max_size=12)
+
+
+class _Yielding:
+    """Stands for a Chameleon node whose visit yields ``items``."""
+
+    def __init__(self, items: list[str]) -> None:
+        self.items = items
+
+
+class _FakeCompiler:
+    def visit__Yielding(self, node: _Yielding) -> Iterator[Any]:
+        for number, item in enumerate(node.items):
+            if item in ("text", "Text"):
+                yield compiler.EmitText(item)
+            elif item == "token":
+                yield astutil.TokenRef(f"token {number}")
+            else:
+                yield _Other()
+
+
+@given(_ITEMS)
+def test_the_compiler_joins_text_and_tokens_as_chameleon_does(items: list[str]) -> None:
+    node = _Yielding(items)
+    plain = PLAIN_COMPILER_VISIT(_FakeCompiler(), node)
+    fast = _fastcompile._compiler_visit(_FakeCompiler(), node)
+
+    def described(nodes: list[Any]) -> list[Any]:
+        return [(type(n).__name__, vars(n).get("s"), vars(n).get("token")) for n in nodes]
+
+    assert described(fast) == described(plain)
+    assert PLAIN_COMPILER_VISIT(_FakeCompiler(), None) == _fastcompile._compiler_visit(
+        _FakeCompiler(), None
+    )
+
+
+# -- unparsing ---------------------------------------------------------------------------
+
+
+def _stdlib_sources() -> list[Path]:
+    lib = Path(ast.__file__).parent
+    return sorted(lib.glob("*.py"))[::4]  # a quarter of the standard library's modules
+
+
+@pytest.mark.skipif(not _fastunparse.available(), reason="not checked on this Python")
+def test_unparsing_writes_what_ast_unparse_writes() -> None:
+    paths = _stdlib_sources()
+    assert len(paths) >= 40
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"), type_comments=True)
+        assert _fastunparse.unparse(tree) == ast.unparse(tree), path
+
+
+@pytest.mark.skipif(not _fastunparse.available(), reason="not checked on this Python")
+def test_a_tree_without_locations_unparses_as_with_them() -> None:
+    source = (
+        "def f(a, b=1):  # type: (int, int) -> int\n    x = [a, b]  # type: list\n    return x\n"
+    )
+    tree = ast.parse(source, type_comments=True)
+    expected = ast.unparse(tree)
+    for node in ast.walk(tree):
+        for name in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+            if name in vars(node):
+                delattr(node, name)
+    assert _fastunparse.unparse(tree) == expected
+    with pytest.raises(AttributeError):
+        ast.unparse(tree)  # what the faster compile's unlocated trees need it for
+
+
+@given(st.data())
+def test_unparsing_generated_snippets_writes_what_ast_unparse_writes(data: st.DataObject) -> None:
+    try:
+        tree = ast.parse(textwrap.dedent(data.draw(_snippet_source())))
+    except SyntaxError:
+        assume(False)
+    assert _fastunparse.unparse(tree) == ast.unparse(tree)

@@ -14,6 +14,23 @@ tree walkers (the name rewriting and the code generator, ``ast.NodeTransformer``
 subclasses) get :func:`_visit` and :func:`_generic_visit`, the same walk as
 ``ast.NodeTransformer``'s without its per-node generator and method-name work.
 
+Three more parts, each making what Chameleon makes:
+
+* Code snippets (``codegen.template``) are parsed once a process and copied
+  for each use (:mod:`._fastsnippets`).
+* ``Compiler.visit`` joins runs of text and of token references as its
+  ``itertools.groupby`` does, without grouping everything else
+  (:func:`_compiler_visit`).
+* The module's tree goes to text through :func:`._fastunparse.unparse` (the
+  standard library's unparser with a cheaper walk, for the Python versions
+  it was checked on), and then the compiler's ``ast.fix_missing_locations``
+  calls are skipped: locations were made only for ``ast.unparse``, which
+  writes none of them (:func:`_ast_unlocated`).
+
+The generated source is compared with plain Chameleon's for the conformance
+corpus and Chameleon's own test templates (``tests/test_fastcompile.py``,
+``tests/test_chameleon_conformance.py``).
+
 This reaches into Chameleon's internals, so it is installed only for the
 versions in :data:`CHECKED_VERSIONS` (each proven by the conformance corpus,
 ``tests/test_chameleon_conformance.py``, rendering identically with and without
@@ -29,6 +46,7 @@ import copyreg
 import functools
 import importlib.metadata
 import os
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -180,20 +198,99 @@ def _generic_visit(self: Any, node: ast.AST) -> ast.AST:
     return node
 
 
+def _compiler_visit(self: Any, node: Any) -> Any:
+    """``Compiler.visit``: the statements of ``node``'s ``visit_<class>``, each run of
+    ``EmitText`` joined into one and each run of ``TokenRef`` cut to its last, as
+    Chameleon's ``itertools.groupby`` does, without grouping the other statements."""
+    if node is None:
+        return ()
+    from chameleon import compiler as _compiler
+
+    compiler: Any = _compiler
+    visitor = getattr(self, "visit_" + type(node).__name__)
+    emit_text, token_ref = compiler.EmitText, compiler.TokenRef
+    result: list[Any] = []
+    run: list[Any] = []
+    run_class: Any = None
+    for item in visitor(node):
+        cls = item.__class__
+        if cls is run_class:
+            run.append(item)
+            continue
+        if run_class is not None:
+            _end_run(result, run_class, run, compiler)
+            run_class = None
+        if cls is emit_text or cls is token_ref:
+            run_class = cls
+            run = [item]
+        else:
+            result.append(item)
+    if run_class is not None:
+        _end_run(result, run_class, run, compiler)
+    return result
+
+
+def _end_run(result: list[Any], cls: Any, run: list[Any], compiler: Any) -> None:
+    if cls is compiler.EmitText:
+        result.append(compiler.EmitText(compiler.join(node.s for node in run)))
+    else:
+        result.append(run[-1])
+
+
 # (class, attribute, replacement): what install() sets; what was there is kept in
 # _original to be put back by uninstall().
-def _patches() -> list[tuple[type, str, Any]]:
-    from chameleon import astutil, codegen
+def _patches() -> list[tuple[Any, str, Any]]:
+    from chameleon import astutil, codegen, tales
+    from chameleon import compiler as _compiler
+
+    compiler: Any = _compiler
+
+    from . import _fastsnippets, _fastunparse
 
     walkers = [astutil.NodeTransformerBase, codegen.TemplateCodeGenerator]
-    return [
+    plain_snippet = codegen.template("pass", is_func=True).__code__
+    snippet_functions = [
+        (compiler, name, made)
+        for name, value in sorted(vars(compiler).items())
+        if (made := _fastsnippets.rebuilt(value, plain_snippet)) is not None
+    ]
+    patches: list[tuple[Any, str, Any]] = [
         (astutil.NameLookupRewriteVisitor, "__call__", _visitor_call),
         *((cls, "visit", _visit) for cls in walkers),
         *((cls, "generic_visit", _generic_visit) for cls in walkers),
+        *((module, "template", _fastsnippets.template) for module in (codegen, compiler, tales)),
+        *snippet_functions,
+        (compiler.Compiler, "visit", _compiler_visit),
     ]
+    if (
+        _fastunparse.available()
+        and compiler.ast is ast
+        and getattr(codegen, "unparse", None) is ast.unparse
+    ):
+        patches += [
+            (codegen, "unparse", _fastunparse.unparse),
+            (compiler, "ast", _ast_unlocated()),
+        ]
+    return patches
 
 
-_original: dict[tuple[type, str], Any] = {}
+def _unlocated(node: ast.AST) -> ast.AST:
+    """In place of ``ast.fix_missing_locations`` for the compiler: see :func:`_ast_unlocated`."""
+    return node
+
+
+def _ast_unlocated() -> types.ModuleType:
+    """The ``ast`` module as Chameleon's compiler sees it: all of it, except that
+    ``fix_missing_locations`` does nothing. The compiler gives the tree it builds
+    locations only for ``ast.unparse``, which writes none of them, and reads them
+    only for type comments, which :func:`_fastunparse.unparse` reads without them."""
+    module = types.ModuleType(ast.__name__, ast.__doc__)
+    vars(module).update(vars(ast))
+    module.fix_missing_locations = _unlocated  # type: ignore[attr-defined]
+    return module
+
+
+_original: dict[tuple[Any, str], Any] = {}
 _MISSING_ATTRIBUTE = object()
 
 
@@ -216,7 +313,7 @@ def _applicable() -> bool:
     if _chameleon_version() not in CHECKED_VERSIONS:
         return False
     try:
-        from chameleon import astutil, codegen
+        from chameleon import astutil, codegen, compiler, tales
     except ImportError:
         return False
     parts = [
@@ -224,7 +321,13 @@ def _applicable() -> bool:
         getattr(astutil, "NodeTransformerBase", None),
         getattr(codegen, "TemplateCodeGenerator", None),
     ]
-    return all(isinstance(cls, type) and issubclass(cls, ast.NodeTransformer) for cls in parts)
+    snippets = [getattr(module, "template", None) for module in (codegen, compiler, tales)]
+    return (
+        all(isinstance(cls, type) and issubclass(cls, ast.NodeTransformer) for cls in parts)
+        and all(function is snippets[0] and callable(function) for function in snippets)
+        and callable(getattr(getattr(compiler, "Compiler", None), "visit", None))
+        and all(hasattr(compiler, name) for name in ("EmitText", "TokenRef", "join"))
+    )
 
 
 def install() -> bool:

@@ -1,0 +1,195 @@
+"""Chameleon's code snippets, parsed once a process instead of once a use.
+
+Chameleon writes most of a program from snippets of Python source with
+placeholder names (``codegen.template("TARGET = not TARGET", TARGET=...)``):
+every use parses the snippet with ``compile()``, defines a ``NodeTransformer``
+class and walks the fresh tree with it, putting the given nodes in place of
+the placeholder names and ``Builtin`` nodes in place of builtin names. A page
+uses a few hundred snippets, nearly all of them the same few dozen texts.
+
+:func:`template` takes the same arguments and gives the same tree: the snippet
+is parsed once and kept unchanged, and each use makes a fresh copy of it with
+the placeholders put in, in the same walk as Chameleon's transformer (same
+rules for ``FunctionDef`` names, builtin names, types and strings, and the same
+list splicing and field removal as ``ast.NodeTransformer``). Parsing singletons
+(``Load``, ``Add``...) are shared, as ``compile()`` shares them. Whether a name
+is a builtin is decided at each use, as Chameleon does. The snippet functions
+Chameleon makes when it is imported (``emit_convert`` and the others, closures
+over their source) are remade by :func:`rebuilt` from the same source.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from chameleon import codegen as _codegen
+
+__all__ = ["rebuilt", "template"]
+
+# Parsed snippets by (source, mode). Chameleon's snippet texts are fixed strings
+# of its own; the bound only keeps an unexpected stream of texts from growing it.
+codegen: Any = _codegen  # its names (parse, Builtin...) looked up at each use, as its own are
+_parsed: dict[tuple[str, str], ast.AST] = {}
+_MOST_SNIPPETS = 4096
+_NOT_GIVEN = object()
+
+# Classes compile() hands out as one shared instance each (contexts, operators).
+_SINGLETONS: frozenset[type] = frozenset(
+    cls
+    for base in (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
+    for cls in base.__subclasses__()
+)
+
+
+def template(
+    source: str,
+    mode: str = "exec",
+    is_func: bool = False,
+    func_args: Sequence[str] = (),
+    func_defaults: tuple[Any, ...] = (),
+    **kw: Any,
+) -> Any:
+    """``chameleon.codegen.template``, with the snippet parsed once a process."""
+    assert isinstance(source, str)
+    if is_func:
+
+        def wrapper(*vargs: Any, **kwargs: Any) -> Any:
+            symbols = dict(zip(func_args, vargs + func_defaults, strict=False))
+            symbols.update(kwargs)
+            return _expand(source, mode, symbols)
+
+        return wrapper
+    symbols = dict(zip(func_args, func_defaults, strict=False))
+    symbols.update(kw)
+    return _expand(source, mode, symbols)
+
+
+def rebuilt(function: Any, plain_code: Any) -> Callable[..., Any] | None:
+    """The snippet function ``function`` (made by Chameleon's ``template(is_func=True)``,
+    whose inner function has code ``plain_code``) made by :func:`template`; ``None``
+    if ``function`` is not one."""
+    code = getattr(function, "__code__", None)
+    if code is not plain_code or function.__closure__ is None:
+        return None
+    cells = {
+        name: cell.cell_contents
+        for name, cell in zip(code.co_freevars, function.__closure__, strict=True)
+    }
+    try:
+        source, mode, args, defaults = (cells[n] for n in ("source", "mode", "args", "defaults"))
+    except KeyError:
+        return None
+    made: Callable[..., Any] = template(
+        source, mode, is_func=True, func_args=args, func_defaults=defaults
+    )
+    return made
+
+
+def _expand(source: str, mode: str, symbols: dict[str, Any]) -> Any:
+    key = (source, mode)
+    tree = _parsed.get(key)
+    if tree is None:
+        tree = codegen.parse(textwrap.dedent(source), mode=mode)
+        if len(_parsed) < _MOST_SNIPPETS:
+            _parsed[key] = tree
+    return _Expansion(symbols).visit(tree).body
+
+
+class _Expansion:
+    """One use of a snippet: Chameleon's transformer run over a fresh copy of it."""
+
+    __slots__ = ("symbols",)
+
+    def __init__(self, symbols: dict[str, Any]) -> None:
+        self.symbols = symbols
+
+    def visit(self, node: ast.AST) -> Any:
+        cls = node.__class__
+        if cls is ast.Name:
+            return self._name(node)  # type: ignore[arg-type]
+        if cls is ast.FunctionDef and node.name in self.symbols:  # type: ignore[attr-defined]
+            return self._function(node)  # type: ignore[arg-type]
+        if cls in _SINGLETONS:
+            return node
+        return self._generic(node)
+
+    def _generic(self, node: ast.AST) -> ast.AST:
+        """``NodeTransformer.generic_visit`` of a copy of ``node``."""
+        cls = node.__class__
+        state = dict(node.__dict__)
+        for field in cls._fields:
+            old = state.get(field, _NOT_GIVEN)
+            if old is _NOT_GIVEN:
+                old = getattr(node, field, _NOT_GIVEN)
+                if old is _NOT_GIVEN:
+                    continue
+            if isinstance(old, list):
+                new: list[Any] = []
+                for item in old:
+                    if isinstance(item, ast.AST):
+                        item = self.visit(item)
+                        if item is None:
+                            continue
+                        if not isinstance(item, ast.AST):
+                            new.extend(item)
+                            continue
+                    new.append(item)
+                state[field] = new
+            elif isinstance(old, ast.AST):
+                replaced = self.visit(old)
+                if replaced is None:
+                    state.pop(field, None)
+                else:
+                    state[field] = replaced
+        copy = cls.__new__(cls)
+        copy.__dict__.update(state)
+        return copy
+
+    def _name(self, node: ast.Name) -> Any:
+        value = self.symbols.get(node.id, _NOT_GIVEN)
+        if value is _NOT_GIVEN:
+            if node.id == "None" or getattr(builtins, node.id, None) is not None:
+                return codegen.Builtin(node.id)
+            return _copy(node)
+        if isinstance(value, type) or value in codegen.reverse_builtin_map:
+            name = codegen.reverse_builtin_map.get(value)
+            if name is not None:
+                return codegen.Builtin(name)
+            return codegen.Symbol(value)
+        if isinstance(value, str):
+            value = codegen.load(value)
+        return value
+
+    def _function(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        name = self.symbols[node.name]
+        assert isinstance(name, str)
+        body = [self.visit(stmt) for stmt in node.body]
+        fields: dict[str, Any] = {
+            "name": name,
+            "args": _copy(node.args),
+            "body": body,
+            "decorator_list": _copy(node.decorator_list),
+            "returns": _copy(node.returns),
+        }
+        if sys.version_info >= (3, 12):
+            fields["type_params"] = _copy(node.type_params)
+        return ast.FunctionDef(**fields)
+
+
+def _copy(value: Any) -> Any:
+    """A fresh copy of part of a parsed snippet, as a new parse would make it."""
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    if not isinstance(value, ast.AST):
+        return value
+    cls = value.__class__
+    if cls in _SINGLETONS:
+        return value
+    copy = cls.__new__(cls)
+    copy.__dict__.update({name: _copy(item) for name, item in value.__dict__.items()})
+    return copy
