@@ -195,6 +195,9 @@ def test_metadata_of_wheel_and_sdist(dist: Path, name: str) -> None:
         assert info["License-Expression"] == "MIT"
         assert info.get_all("License-File") == ["LICENSE"]
         assert info["Author"] == "The TinCan developers"
+        assert info.get_all("Project-URL") == [
+            "Original TinCan 0.1.1, https://pypi.org/project/TinCanFramework/0.1.1/"
+        ]
         classifiers = info.get_all("Classifier") or []
         for python in ("3.11", "3.12", "3.13"):
             assert f"Programming Language :: Python :: {python}" in classifiers

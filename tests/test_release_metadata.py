@@ -103,6 +103,10 @@ def test_license_authors_and_classifiers(name: str) -> None:
     assert license_text == (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert license_text.startswith("MIT License\n") and COPYRIGHT in license_text
     assert table["authors"] == [{"name": "The TinCan developers"}]
+    # The only address the project has to give: the release it is compatible with.
+    assert table["urls"] == {
+        "Original TinCan 0.1.1": "https://pypi.org/project/TinCanFramework/0.1.1/"
+    }
     classifiers = table["classifiers"]
     for python in PYTHONS:
         assert f"Programming Language :: Python :: {python}" in classifiers
