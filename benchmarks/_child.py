@@ -1,6 +1,7 @@
 """What the benchmark runs in fresh subprocesses; each mode prints one JSON line.
 
-    python benchmarks/_child.py launch DIR          launch() the tree, time it, peak RSS
+    python benchmarks/_child.py launch DIR          launch() the tree, time it, serve every
+                                                    page once, peak RSS
     python benchmarks/_child.py compile DIR         compile_webapp() the tree, time it
     python benchmarks/_child.py serve SIDE DIR [SERVER PORT]
                                                     serve "ours", "reference" (hand-written
@@ -46,7 +47,41 @@ def _emit(data: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def _serve_every_page(app: Any, root: str) -> int:
+    """GET every page of the tree once, in-process; the number that did not answer 200."""
+    import io
+    import os
+
+    failed = 0
+    for directory, _, names in os.walk(root):
+        for name in names:
+            if not name.endswith(".pspx") or "WEB-INF" in directory:
+                continue
+            path = "/" + os.path.relpath(os.path.join(directory, name), root).replace(os.sep, "/")
+            environ = {
+                "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "",
+                "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+                "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr,
+            }  # fmt: skip
+            statuses: list[str] = []
+
+            def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
+                statuses.append(status)  # noqa: B023 - called before the loop moves on
+
+            body = app(environ, start_response)
+            for _ in body:
+                pass
+            getattr(body, "close", lambda: None)()
+            failed += not statuses or not statuses[0].startswith("200")
+    return failed
+
+
 def launch_tree(root: str) -> None:
+    """Launch the tree; then serve every page once, as a server that has run a while has.
+
+    The peak RSS is taken after that: a launch from the cache loads each page's
+    program at its first render, so right after the launch is not what a running
+    server holds (``launch_peak_rss_bytes`` is that)."""
     started = time.perf_counter()
     import tincan_core
 
@@ -56,13 +91,17 @@ def launch_tree(root: str) -> None:
     launched = time.perf_counter()
     cpu_used = _cpu_seconds() - cpu_before
     stats = app.config.get("tincan.stats") if app is not None else None
+    launch_peak = _peak_rss_bytes()
+    failed = _serve_every_page(app, root) if app is not None else 0
     _emit(
         {
             "import_seconds": imported - started,
             "launch_seconds": launched - imported,
             "launch_cpu_seconds": cpu_used,
-            "errors": errors,
+            "serve_every_page_seconds": time.perf_counter() - launched,
+            "errors": errors + failed,
             "routes": len(app.routes) if app is not None else 0,
+            "launch_peak_rss_bytes": launch_peak,
             "peak_rss_bytes": _peak_rss_bytes(),
             "stats": _as_dict(stats),
         }
