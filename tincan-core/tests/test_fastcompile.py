@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import ast
 import copy
+import gc
 import re
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ import pytest
 from chameleon import PageTemplate, astutil, codegen, compiler
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from tincan_core import _fastcompile, _fastsnippets, _fastunparse
+from tincan_core import _fastcompile, _fastsnippets, _fastunparse, _gcpace
 
 with _fastcompile.disabled():
     PLAIN_TEMPLATE = codegen.template
@@ -447,3 +449,81 @@ def test_unparsing_generated_snippets_writes_what_ast_unparse_writes(data: st.Da
     except SyntaxError:
         assume(False)
     assert _fastunparse.unparse(tree) == ast.unparse(tree)
+
+
+# -- garbage collection while compiling ----------------------------------------------------
+
+
+@pytest.fixture
+def thresholds() -> Iterator[tuple[int, ...]]:
+    was = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    yield gc.get_threshold()
+    gc.set_threshold(*was)
+
+
+def test_compiling_collects_garbage_less_often_and_then_as_before(
+    thresholds: tuple[int, ...],
+) -> None:
+    with _gcpace.compiling():
+        assert gc.get_threshold() == (_gcpace.YOUNG_THRESHOLD, 10, 10)
+        with _gcpace.compiling():  # nested, or another thread's compile
+            pass
+        assert gc.get_threshold()[0] == _gcpace.YOUNG_THRESHOLD
+    assert gc.get_threshold() == thresholds
+
+
+def test_compiles_in_threads_keep_it_raised_until_the_last_ends(
+    thresholds: tuple[int, ...],
+) -> None:
+    started, release = threading.Barrier(3), threading.Event()
+    seen: list[int] = []
+
+    def compile_something() -> None:
+        with _gcpace.compiling():
+            started.wait()
+            release.wait()
+            seen.append(gc.get_threshold()[0])
+
+    workers = [threading.Thread(target=compile_something) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    started.wait()
+    assert gc.get_threshold()[0] == _gcpace.YOUNG_THRESHOLD
+    release.set()
+    for worker in workers:
+        worker.join()
+    assert seen == [_gcpace.YOUNG_THRESHOLD] * 2
+    assert gc.get_threshold() == thresholds
+
+
+def test_a_threshold_set_by_the_application_is_respected(thresholds: tuple[int, ...]) -> None:
+    gc.set_threshold(100_000, 10, 10)
+    with _gcpace.compiling():
+        assert gc.get_threshold()[0] == 100_000
+    gc.set_threshold(700, 10, 10)
+    with _gcpace.compiling():
+        gc.set_threshold(900, 5, 5)  # changed meanwhile: left as set
+    assert gc.get_threshold() == (900, 5, 5)
+
+
+def test_a_template_compiles_with_fewer_collections(
+    restored: None, thresholds: tuple[int, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chameleon import template as chameleon_template
+
+    if not _fastcompile.install():
+        pytest.skip("the faster compile is off for this Chameleon")
+    seen: list[int] = []
+    plain_compile = chameleon_template.BaseTemplate._compile
+
+    def recording(self: Any, *args: Any) -> Any:
+        seen.append(gc.get_threshold()[0])
+        return plain_compile(self, *args)
+
+    monkeypatch.setattr(chameleon_template.BaseTemplate, "_compile", recording)
+    PageTemplate("<p>${x}</p>").cook_check()
+    with _fastcompile.disabled():
+        PageTemplate("<p>${y}</p>").cook_check()
+    assert seen == [_gcpace.YOUNG_THRESHOLD, 700]
+    assert gc.get_threshold() == thresholds
