@@ -77,6 +77,9 @@ _ATOMIC: frozenset[type] = frozenset(
 # AST classes checked to be copied by deepcopy through AST.__reduce__ (by
 # instantiating the class and updating its __dict__), cached per class.
 _rebuilt: dict[type, bool] = {}
+# How clone() makes a new instance of a class (see _making), cached per class.
+_makers: dict[type, int] = {}
+_DEEPCOPY, _CALL, _NEW = 0, 1, 2
 _MISSING = object()
 
 
@@ -96,6 +99,24 @@ def _rebuilt_like_deepcopy(cls: type) -> bool:
     return known
 
 
+def _making(cls: type) -> int:
+    """``_DEEPCOPY``: leave ``cls`` to ``deepcopy``; ``_CALL``: a copy starts as ``cls()``,
+    as ``deepcopy`` starts it; ``_NEW``: as ``cls.__new__(cls)``, the same thing for
+    Chameleon's nodes, whose ``__init__`` does nothing when given nothing."""
+    known = _makers.get(cls)
+    if known is None:
+        known = _DEEPCOPY
+        if _rebuilt_like_deepcopy(cls):
+            known = _CALL
+            from chameleon import astutil
+
+            fields = getattr(cls, "_fields", None)
+            if cls.__init__ is astutil.Node.__init__ and isinstance(fields, tuple):
+                known = _NEW
+        _makers[cls] = known
+    return known
+
+
 def clone(value: Any, memo: dict[int, Any] | None = None) -> Any:
     """``copy.deepcopy(value, memo)`` for syntax trees, made directly."""
     if memo is None:
@@ -111,22 +132,26 @@ def _clone(value: Any, memo: dict[int, Any]) -> Any:
     done = memo.get(key, _MISSING)
     if done is not _MISSING:
         return done
+    atomic = _ATOMIC
     if cls is list:
         items: list[Any] = []
         memo[key] = items
         for item in value:
-            items.append(_clone(item, memo))
+            items.append(item if item.__class__ in atomic else _clone(item, memo))
         return items
-    if not _rebuilt_like_deepcopy(cls):
+    making = _makers.get(cls)
+    if making is None:
+        making = _making(cls)
+    if making == _DEEPCOPY:
         return copy.deepcopy(value, memo)
-    node = cls()
+    node = cls.__new__(cls) if making == _NEW else cls()
     memo[key] = node
     state = value.__dict__
     if state:
         copied: dict[str, Any] = {}
         memo[id(state)] = copied
         for name, item in state.items():
-            copied[name] = _clone(item, memo)
+            copied[name] = item if item.__class__ in atomic else _clone(item, memo)
         node.__dict__.update(copied)
     return node
 
@@ -287,10 +312,17 @@ def _compiler_visit(self: Any, node: Any) -> Any:
 
 
 def _end_run(result: list[Any], cls: Any, run: list[Any], compiler: Any) -> None:
-    if cls is compiler.EmitText:
-        result.append(compiler.EmitText(compiler.join(node.s for node in run)))
-    else:
+    if cls is not compiler.EmitText:
         result.append(run[-1])
+        return
+    if len(run) == 1:
+        only = run[0]
+        if type(vars(only).get("s")) is str and len(vars(only)) == 1:
+            # What joining its one text would make: an EmitText of the same str. Only
+            # the code generator reads these nodes, and only their text.
+            result.append(only)
+            return
+    result.append(compiler.EmitText(compiler.join(node.s for node in run)))
 
 
 # (class, attribute, replacement): what install() sets; what was there is kept in
