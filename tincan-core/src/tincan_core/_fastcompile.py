@@ -111,7 +111,9 @@ def _making(cls: type) -> int:
             from chameleon import astutil
 
             fields = getattr(cls, "_fields", None)
-            if cls.__init__ is astutil.Node.__init__ and isinstance(fields, tuple):
+            if getattr(cls, "__init__", None) is astutil.Node.__init__ and isinstance(
+                fields, tuple
+            ):
                 known = _NEW
         _makers[cls] = known
     return known
