@@ -527,3 +527,42 @@ def test_a_template_compiles_with_fewer_collections(
         PageTemplate("<p>${y}</p>").cook_check()
     assert seen == [_gcpace.YOUNG_THRESHOLD, 700]
     assert gc.get_threshold() == thresholds
+
+
+# -- the tree walkers ----------------------------------------------------------------------
+
+
+class _PlainRewriter(ast.NodeTransformer):
+    """Replaces, removes and splices names, recording the order it meets them."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        self.seen.append(node.id)
+        if node.id == "a":
+            return ast.Subscript(astutil.load("econtext"), ast.Constant("a"), ast.Load())
+        if node.id == "b":
+            return None
+        if node.id == "econtext":
+            return [ast.Constant(1), ast.Constant(2)]
+        return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> Any:
+        self.seen.append("+")
+        return self.generic_visit(node)
+
+
+class _FastRewriter(_PlainRewriter):
+    visit = _fastcompile._visit
+    generic_visit = _fastcompile._generic_visit
+
+
+@given(st.data())
+def test_the_walkers_walk_as_node_transformer_does(data: st.DataObject) -> None:
+    tree = _share(data.draw(_tree()), data)
+    wrapped = ast.Expr(ast.List([tree, ast.Name("b", ast.Load())], ast.Load()))
+    plain, fast = _PlainRewriter(), _FastRewriter()
+    expected = _shape(plain.visit(copy.deepcopy(wrapped)))
+    assert _shape(fast.visit(copy.deepcopy(wrapped))) == expected
+    assert fast.seen == plain.seen
