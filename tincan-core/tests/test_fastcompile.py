@@ -253,7 +253,15 @@ def _snippet_source(draw: st.DrawFn) -> str:
     name = _snippet_names()
 
     def expression() -> str:
-        kind = draw(st.sampled_from(["name", "call", "binop", "compare", "subscript", "const"]))
+        kind = draw(
+            st.sampled_from(
+                ["name", "call", "binop", "compare", "subscript", "const", "dict", "list"]
+            )
+        )
+        if kind == "dict":
+            return f"{{{draw(name)}: 1, **{draw(name)}}}"
+        if kind == "list":
+            return f"[{draw(name)}, 1, *{draw(name)}]"
         if kind == "name":
             return draw(name)
         if kind == "call":

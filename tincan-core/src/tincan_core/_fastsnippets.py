@@ -8,10 +8,11 @@ the placeholder names and ``Builtin`` nodes in place of builtin names. A page
 uses a few hundred snippets, nearly all of them the same few dozen texts.
 
 :func:`template` takes the same arguments and gives the same tree: the snippet
-is parsed once and kept unchanged, and each use makes a fresh copy of it with
-the placeholders put in, in the same walk as Chameleon's transformer (same
-rules for ``FunctionDef`` names, builtin names, types and strings, and the same
-list splicing and field removal as ``ast.NodeTransformer``). Parsing singletons
+is parsed once and kept unchanged, and turned into a function (:func:`_builder`)
+that makes a fresh copy of it with the placeholders put in as Chameleon's
+transformer puts them (same rules for ``FunctionDef`` names, builtin names,
+types and strings, and the same list splicing and field removal as
+``ast.NodeTransformer``); :class:`_Expansion` is that transformer's walk. Parsing singletons
 (``Load``, ``Add``...) are shared, as ``compile()`` shares them. Whether a name
 is a builtin is decided at each use, as Chameleon does. The snippet functions
 Chameleon makes when it is imported (``emit_convert`` and the others, closures
@@ -34,7 +35,7 @@ __all__ = ["rebuilt", "template"]
 # Parsed snippets by (source, mode). Chameleon's snippet texts are fixed strings
 # of its own; the bound only keeps an unexpected stream of texts from growing it.
 codegen: Any = _codegen  # its names (parse, Builtin...) looked up at each use, as its own are
-_parsed: dict[tuple[str, str], ast.AST] = {}
+_parsed: dict[tuple[str, str], Callable[[dict[str, Any]], Any]] = {}
 _MOST_SNIPPETS = 4096
 _NOT_GIVEN = object()
 
@@ -92,12 +93,101 @@ def rebuilt(function: Any, plain_code: Any) -> Callable[..., Any] | None:
 
 def _expand(source: str, mode: str, symbols: dict[str, Any]) -> Any:
     key = (source, mode)
-    tree = _parsed.get(key)
-    if tree is None:
-        tree = codegen.parse(textwrap.dedent(source), mode=mode)
+    build = _parsed.get(key)
+    if build is None:
+        build = _builder(codegen.parse(textwrap.dedent(source), mode=mode))
         if len(_parsed) < _MOST_SNIPPETS:
-            _parsed[key] = tree
-    return _Expansion(symbols).visit(tree).body
+            _parsed[key] = build
+    return build(symbols).body
+
+
+def _builder(tree: ast.AST) -> Callable[[dict[str, Any]], Any]:
+    """A function of the symbols making what :class:`_Expansion` makes of ``tree``.
+
+    It is one Python expression making one node after the other, so that a use
+    costs no walk: node classes, parsing singletons and field values are taken
+    from ``tree`` (kept unchanged), each node's attributes given in the order it
+    has them. A ``Name`` goes to :meth:`_Expansion._name` and a ``FunctionDef`` to
+    :meth:`_Expansion.visit`; the result of a ``Name`` in a list is spliced in
+    or left out as ``NodeTransformer`` does, and a field whose ``Name`` gave
+    ``None`` is removed.
+    """
+    values: list[Any] = []
+
+    def value(item: Any) -> str:
+        if item is None or type(item) in (int, str):
+            return repr(item)  # a constant of the builder's code: the same value
+        values.append(item)
+        return f"V[{len(values) - 1}]"
+
+    def made(node: Any) -> str:
+        cls = node.__class__
+        if cls in _SINGLETONS:
+            return value(node)
+        if cls is ast.Name:
+            return f"_name(S, {value(node)})"
+        if cls is ast.FunctionDef:
+            return f"_visit(S, {value(node)})"
+        if not isinstance(node, ast.AST):
+            return value(node)
+        fields = set(cls._fields)
+        parts: list[str] = []
+        maybe_none: list[str] = []
+        for name, item in node.__dict__.items():
+            if name in fields and item.__class__ is list:
+                made_item = f"[{', '.join(listed(element) for element in item)}]"
+            elif name in fields and isinstance(item, ast.AST):
+                if item.__class__ is ast.Name:
+                    maybe_none.append(name)
+                made_item = made(item)
+            else:
+                made_item = value(item)
+            parts.append(f"{name!r}: {made_item}")
+        state = "{" + ", ".join(parts) + "}"
+        if maybe_none:
+            return f"_node_or_less({value(cls)}, {state}, {value(tuple(maybe_none))})"
+        return f"_node({value(cls)}, {state})"
+
+    def listed(item: Any) -> str:
+        if not isinstance(item, ast.AST):
+            return value(item)
+        if item.__class__ in (ast.Name, ast.FunctionDef):
+            return f"*_spliced({made(item)})"
+        return made(item)
+
+    body = made(tree)
+    namespace: dict[str, Any] = {}
+    code = compile(f"def build(S):\n    return {body}\n", "<tincan snippet>", "exec")
+    exec(code, {"V": tuple(values), **_BUILDER_GLOBALS}, namespace)
+    build: Callable[[dict[str, Any]], Any] = namespace["build"]
+    return build
+
+
+def _spliced(result: Any) -> Any:
+    """What ``NodeTransformer`` puts into a list for a child visited as ``result``."""
+    if result is None:
+        return ()
+    if isinstance(result, ast.AST):
+        return (result,)
+    spliced: list[Any] = []
+    spliced.extend(result)  # and its TypeError for anything else
+    return spliced
+
+
+def _node(cls: Any, state: dict[str, Any]) -> Any:
+    """A node of ``cls`` with attributes ``state``: what ``cls(**state)`` makes (in the
+    same order), without the keyword arguments."""
+    node = cls.__new__(cls)
+    node.__dict__ = state
+    return node
+
+
+def _node_or_less(cls: Any, state: dict[str, Any], names: tuple[str, ...]) -> Any:
+    """:func:`_node`, without the fields ``names`` whose child was visited as ``None``."""
+    for name in names:
+        if state[name] is None:
+            del state[name]
+    return _node(cls, state)
 
 
 class _Expansion:
@@ -151,19 +241,7 @@ class _Expansion:
         return copy
 
     def _name(self, node: ast.Name) -> Any:
-        value = self.symbols.get(node.id, _NOT_GIVEN)
-        if value is _NOT_GIVEN:
-            if node.id == "None" or getattr(builtins, node.id, None) is not None:
-                return codegen.Builtin(node.id)
-            return _copy(node)
-        if isinstance(value, type) or value in codegen.reverse_builtin_map:
-            name = codegen.reverse_builtin_map.get(value)
-            if name is not None:
-                return codegen.Builtin(name)
-            return codegen.Symbol(value)
-        if isinstance(value, str):
-            value = codegen.load(value)
-        return value
+        return _name(self.symbols, node)
 
     def _function(self, node: ast.FunctionDef) -> ast.FunctionDef:
         name = self.symbols[node.name]
@@ -181,6 +259,24 @@ class _Expansion:
         return ast.FunctionDef(**fields)
 
 
+def _name(symbols: dict[str, Any], node: ast.Name) -> Any:
+    """Chameleon's ``visit_Name`` of a fresh copy of ``node``: the symbol's node, a
+    ``Builtin`` or ``Symbol`` for a builtin or a type, a name for a string."""
+    value = symbols.get(node.id, _NOT_GIVEN)
+    if value is _NOT_GIVEN:
+        if node.id == "None" or getattr(builtins, node.id, None) is not None:
+            return codegen.Builtin(node.id)
+        return _copy(node)
+    if isinstance(value, type) or value in codegen.reverse_builtin_map:
+        name = codegen.reverse_builtin_map.get(value)
+        if name is not None:
+            return codegen.Builtin(name)
+        return codegen.Symbol(value)
+    if isinstance(value, str):
+        value = codegen.load(value)
+    return value
+
+
 def _copy(value: Any) -> Any:
     """A fresh copy of part of a parsed snippet, as a new parse would make it."""
     if isinstance(value, list):
@@ -193,3 +289,12 @@ def _copy(value: Any) -> Any:
     copy = cls.__new__(cls)
     copy.__dict__.update({name: _copy(item) for name, item in value.__dict__.items()})
     return copy
+
+
+_BUILDER_GLOBALS: dict[str, Any] = {
+    "_name": _name,
+    "_visit": lambda symbols, node: _Expansion(symbols).visit(node),
+    "_spliced": _spliced,
+    "_node": _node,
+    "_node_or_less": _node_or_less,
+}
