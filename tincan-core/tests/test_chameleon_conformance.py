@@ -381,16 +381,17 @@ _ADDRESS = re.compile(r" at (0x)?[0-9a-f]{6,}>")
 
 def _program_source(body: bytes) -> str:
     """The Python source Chameleon makes of ``body``, its id()-based names numbered in
-    order of appearance and object addresses (in its comments) dropped."""
+    order of appearance for each prefix (an address Python reuses may be met under
+    two prefixes in one run only) and object addresses (in its comments) dropped."""
     try:
         template = PageTemplate(body.decode("utf-8"), keep_source=True)
         template.cook_check()
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
-    numbers: dict[str, str] = {}
+    numbers: dict[tuple[str, str], str] = {}
     source = _ADDRESS.sub(" at ...>", str(template.source))
     return _GENERATED_NAME.sub(
-        lambda m: m.group(1) + numbers.setdefault(m.group(2), str(len(numbers))), source
+        lambda m: m.group(1) + numbers.setdefault(m.groups(), str(len(numbers))), source
     )
 
 

@@ -50,11 +50,14 @@ def restored() -> Iterator[None]:
 
 def _renumbered(source: str) -> str:
     """Chameleon names temporaries after id()s of its objects (and its comments show
-    addresses): number them in order of appearance, drop the addresses."""
-    numbers: dict[str, str] = {}
+    addresses): number the names of each prefix in order of appearance, drop the
+    addresses. Numbering by prefix and id, not by id alone: an address Python reuses
+    for a new object may be met under two prefixes in one run and not in another,
+    and names of different prefixes differ whatever their numbers."""
+    numbers: dict[tuple[str, str], str] = {}
     source = _ADDRESS.sub(" at ...>", source)
     return _GENERATED.sub(
-        lambda m: m.group(1) + numbers.setdefault(m.group(2), str(len(numbers))), source
+        lambda m: m.group(1) + numbers.setdefault(m.groups(), str(len(numbers))), source
     )
 
 
@@ -574,3 +577,43 @@ def test_the_walkers_walk_as_node_transformer_does(data: st.DataObject) -> None:
     expected = _shape(plain.visit(copy.deepcopy(wrapped)))
     assert _shape(fast.visit(copy.deepcopy(wrapped))) == expected
     assert fast.seen == plain.seen
+
+
+# -- template expressions ------------------------------------------------------------------
+
+
+def _plain_expression(text: str) -> Any:
+    try:
+        return _shape(ast.parse(text, mode="eval").body)
+    except SyntaxError as exc:
+        return f"SyntaxError: {exc}"
+
+
+def _cached_expression(text: str) -> Any:
+    try:
+        return _shape(
+            _fastsnippets.parse_expression(lambda t: ast.parse(t, mode="eval").body, text)
+        )
+    except SyntaxError as exc:
+        return f"SyntaxError: {exc}"
+
+
+@given(
+    st.one_of(
+        st.sampled_from(["page.rows[i % len(page.rows)]", "r[2] > 3", "a and not b", "{**x}"]),
+        st.text(alphabet="ab1+-*[](){}:., ", max_size=12),
+    )
+)
+def test_an_expression_parsed_once_is_a_fresh_parse_each_time(text: str) -> None:
+    expected = _plain_expression(text)
+    first, second = _cached_expression(text), _cached_expression(text)
+    assert first == second == expected
+
+
+def test_each_use_of_a_parsed_expression_is_its_own_tree() -> None:
+    parse = lambda text: ast.parse(text, mode="eval").body  # noqa: E731
+    one = _fastsnippets.parse_expression(parse, "f(x).y")
+    two = _fastsnippets.parse_expression(parse, "f(x).y")
+    assert ast.dump(one) == ast.dump(two)
+    nodes = [n for n in ast.walk(one) if not isinstance(n, ast.expr_context)]
+    assert not {id(n) for n in nodes} & {id(n) for n in ast.walk(two)}

@@ -16,8 +16,9 @@ subclasses) get :func:`_visit` and :func:`_generic_visit`, the same walk as
 
 More parts, each making what Chameleon makes:
 
-* Code snippets (``codegen.template``) are parsed once a process and copied
-  for each use (:mod:`._fastsnippets`).
+* Code snippets (``codegen.template``) and the Python expressions of
+  templates (``PythonExpr.parse``) are parsed once a process and copied for
+  each use (:mod:`._fastsnippets`).
 * ``Compiler.visit`` joins runs of text and of token references as its
   ``itertools.groupby`` does, without grouping everything else
   (:func:`_compiler_visit`).
@@ -352,6 +353,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
         *((module, "template", _fastsnippets.template) for module in (codegen, compiler, tales)),
         *snippet_functions,
         (compiler.Compiler, "visit", _compiler_visit),
+        (tales.PythonExpr, "parse", _parsing_once(vars(tales.PythonExpr)["parse"])),
         (
             chameleon_template.BaseTemplate,
             "_cook",
@@ -368,6 +370,17 @@ def _patches() -> list[tuple[Any, str, Any]]:
             (compiler, "ast", _ast_unlocated()),
         ]
     return patches
+
+
+def _parsing_once(parse: Any) -> Any:
+    """``PythonExpr.parse``, each expression text parsed once a process."""
+    from . import _fastsnippets
+
+    @functools.wraps(parse)
+    def _parse(self: Any, string: str) -> Any:
+        return _fastsnippets.parse_expression(lambda text: parse(self, text), string)
+
+    return _parse
 
 
 def _paced(cook: Any) -> Any:
@@ -433,6 +446,7 @@ def _applicable() -> bool:
         all(isinstance(cls, type) and issubclass(cls, ast.NodeTransformer) for cls in parts)
         and all(function is snippets[0] and callable(function) for function in snippets)
         and callable(getattr(getattr(compiler, "Compiler", None), "visit", None))
+        and callable(vars(getattr(tales, "PythonExpr", object)).get("parse"))
         and all(hasattr(compiler, name) for name in ("EmitText", "TokenRef", "join"))
     )
 

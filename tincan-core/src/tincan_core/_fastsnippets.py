@@ -30,7 +30,7 @@ from typing import Any
 
 from chameleon import codegen as _codegen
 
-__all__ = ["rebuilt", "template"]
+__all__ = ["parse_expression", "rebuilt", "template"]
 
 # Parsed snippets by (source, mode). Chameleon's snippet texts are fixed strings
 # of its own; the bound only keeps an unexpected stream of texts from growing it.
@@ -38,12 +38,21 @@ codegen: Any = _codegen  # its names (parse, Builtin...) looked up at each use, 
 _parsed: dict[tuple[str, str], Callable[[dict[str, Any]], Any]] = {}
 _MOST_SNIPPETS = 4096
 _NOT_GIVEN = object()
+# Python expressions of templates, parsed, by text; bounded, as their number is the
+# templates' to decide.
+_expressions: dict[str, Any] = {}
+_MOST_EXPRESSIONS = 2048
 
 # Classes compile() hands out as one shared instance each (contexts, operators).
 _SINGLETONS: frozenset[type] = frozenset(
     cls
     for base in (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
     for cls in base.__subclasses__()
+)
+
+# Values a copy keeps as they are: immutable scalars, and the parsing singletons.
+_KEPT: frozenset[type] = frozenset(
+    {type(None), int, float, bool, complex, str, bytes, type(Ellipsis), *_SINGLETONS}
 )
 
 
@@ -286,9 +295,24 @@ def _copy(value: Any) -> Any:
     cls = value.__class__
     if cls in _SINGLETONS:
         return value
+    kept = _KEPT
     copy = cls.__new__(cls)
-    copy.__dict__.update({name: _copy(item) for name, item in value.__dict__.items()})
+    copy.__dict__ = {
+        name: item if item.__class__ in kept else _copy(item)
+        for name, item in value.__dict__.items()
+    }
     return copy
+
+
+def parse_expression(parse: Callable[[str], Any], string: str) -> Any:
+    """``parse(string)`` (an expression's tree, as ``PythonExpr.parse`` makes it),
+    parsed once a process for each text and copied for each use."""
+    tree = _expressions.get(string)
+    if tree is None:
+        tree = parse(string)  # a SyntaxError is raised each time, as before
+        if len(_expressions) < _MOST_EXPRESSIONS:
+            _expressions[string] = tree
+    return _copy(tree)
 
 
 _BUILDER_GLOBALS: dict[str, Any] = {
