@@ -109,10 +109,13 @@ def test_the_generated_source_is_plain_chameleons(restored: None) -> None:
 def test_other_chameleon_versions_compile_as_plain_chameleon(
     restored: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("TINCAN_CHAMELEON_SPEEDUP", "1")
+    if not _fastcompile.install():
+        pytest.skip("the faster compile is off for this Chameleon")
     own = astutil.NameLookupRewriteVisitor.__call__
     _fastcompile.uninstall()
     plain = astutil.NameLookupRewriteVisitor.__call__
-    assert plain is not own or not _fastcompile.CHECKED_VERSIONS
+    assert plain is not own
     monkeypatch.setattr(_fastcompile, "_chameleon_version", lambda: "999.0")
     assert _fastcompile.install() is False
     assert not _fastcompile.installed()
