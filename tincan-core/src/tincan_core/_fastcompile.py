@@ -80,7 +80,7 @@ _ATOMIC: frozenset[type] = frozenset(
 _rebuilt: dict[type, bool] = {}
 # How clone() makes a new instance of a class (see _making), cached per class.
 _makers: dict[type, int] = {}
-_DEEPCOPY, _CALL, _NEW = 0, 1, 2
+_DEEPCOPY, _CALL, _NEW, _TOKEN = 0, 1, 2, 3
 _MISSING = object()
 
 
@@ -100,6 +100,40 @@ def _rebuilt_like_deepcopy(cls: type) -> bool:
     return known
 
 
+def _token_like_deepcopy(cls: type) -> bool:
+    """Whether ``cls`` is Chameleon's ``Token`` (a ``str`` with slots) and ``deepcopy``
+    copies it by the reduction :func:`_clone_token` repeats."""
+    from chameleon import tokenize
+
+    return (
+        cls is getattr(tokenize, "Token", None)
+        and issubclass(cls, str)
+        and "__dict__" not in dir(cls)
+        and cls not in copy._deepcopy_dispatch  # type: ignore[attr-defined]
+        and cls not in copyreg.dispatch_table
+        and not hasattr(cls, "__deepcopy__")
+        and not hasattr(cls, "__setstate__")
+        and cls.__reduce_ex__ is object.__reduce_ex__
+        and cls.__reduce__ is object.__reduce__
+        and getattr(cls, "__getnewargs__", None) is str.__getnewargs__
+        and getattr(cls, "__getstate__", None) is getattr(object, "__getstate__", _MISSING)
+    )
+
+
+def _clone_token(value: Any, memo: dict[int, Any]) -> Any:
+    """What ``deepcopy`` makes of a ``Token``: ``cls.__new__(cls, *__getnewargs__())``
+    (``copyreg.__newobj__``), then each slot of its state set, copied."""
+    state = value.__getstate__()
+    if not (isinstance(state, tuple) and len(state) == 2 and state[0] is None):
+        return copy.deepcopy(value, memo)
+    cls = value.__class__
+    token = cls.__new__(cls, *value.__getnewargs__())
+    memo[id(value)] = token
+    for name, item in state[1].items():
+        setattr(token, name, item if item.__class__ in _ATOMIC else _clone(item, memo))
+    return token
+
+
 def _making(cls: type) -> int:
     """``_DEEPCOPY``: leave ``cls`` to ``deepcopy``; ``_CALL``: a copy starts as ``cls()``,
     as ``deepcopy`` starts it; ``_NEW``: as ``cls.__new__(cls)``, the same thing for
@@ -107,7 +141,9 @@ def _making(cls: type) -> int:
     known = _makers.get(cls)
     if known is None:
         known = _DEEPCOPY
-        if _rebuilt_like_deepcopy(cls):
+        if _token_like_deepcopy(cls):
+            known = _TOKEN
+        elif _rebuilt_like_deepcopy(cls):
             known = _CALL
             from chameleon import astutil
 
@@ -147,6 +183,8 @@ def _clone(value: Any, memo: dict[int, Any]) -> Any:
         making = _making(cls)
     if making == _DEEPCOPY:
         return copy.deepcopy(value, memo)
+    if making == _TOKEN:
+        return _clone_token(value, memo)
     node = cls.__new__(cls) if making == _NEW else cls()
     memo[key] = node
     state = value.__dict__
