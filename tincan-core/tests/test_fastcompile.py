@@ -14,6 +14,7 @@ import gc
 import re
 import textwrap
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -642,3 +643,36 @@ def test_each_use_of_a_parsed_expression_is_its_own_tree() -> None:
     assert ast.dump(one) == ast.dump(two)
     nodes = [n for n in ast.walk(one) if not isinstance(n, ast.expr_context)]
     assert not {id(n) for n in nodes} & {id(n) for n in ast.walk(two)}
+
+
+@pytest.mark.parametrize("expression", ["'\\d0'", "1if True else 2"])
+def test_an_expression_the_parser_warns_about_warns_at_every_compile(
+    restored: None, expression: str
+) -> None:
+    def warned() -> list[Any]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            PageTemplate(f"<p>${{{expression}}}</p>").cook_check()
+        return [(w.category, str(w.message)) for w in caught]
+
+    with _fastcompile.disabled():
+        plain = warned()
+    assert plain  # a DeprecationWarning or a SyntaxWarning, as this Python says
+    if not _fastcompile.install():
+        pytest.skip("the faster compile is off for this Chameleon")
+    assert warned() == warned() == plain
+
+
+def test_chameleons_snippets_parse_without_warnings(restored: None) -> None:
+    """Snippets are parsed once a process however they parse: Chameleon's own texts,
+    none of which the parser warns about (else plain Chameleon would warn at every
+    compile, and the faster one once)."""
+    if not _fastcompile.install():
+        pytest.skip("the faster compile is off for this Chameleon")
+    for body in _bodies():
+        _generated(body)
+    assert len(_fastsnippets._parsed) >= 30
+    for source, mode in list(_fastsnippets._parsed):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            codegen.parse(textwrap.dedent(source), mode=mode)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -42,6 +43,9 @@ _NOT_GIVEN = object()
 # templates' to decide.
 _expressions: dict[str, Any] = {}
 _MOST_EXPRESSIONS = 2048
+# What Python 3.11's parser warns about: escape sequences, and a number literal run
+# into a keyword. Taken broadly: any backslash, any number-like word with letters.
+_MAY_WARN = re.compile(r"\\|\b\d\w*[A-Za-z]")
 
 # Classes compile() hands out as one shared instance each (contexts, operators).
 _SINGLETONS: frozenset[type] = frozenset(
@@ -306,11 +310,16 @@ def _copy(value: Any) -> Any:
 
 def parse_expression(parse: Callable[[str], Any], string: str) -> Any:
     """``parse(string)`` (an expression's tree, as ``PythonExpr.parse`` makes it),
-    parsed once a process for each text and copied for each use."""
+    parsed once a process for each text and copied for each use.
+
+    A text the parser might warn about (a backslash: an invalid escape sequence;
+    a number run into letters: ``1if x else 2``) is parsed at every use, so that
+    every compile warns as plain Chameleon's does.
+    """
     tree = _expressions.get(string)
     if tree is None:
         tree = parse(string)  # a SyntaxError is raised each time, as before
-        if len(_expressions) < _MOST_EXPRESSIONS:
+        if len(_expressions) < _MOST_EXPRESSIONS and not _MAY_WARN.search(string):
             _expressions[string] = tree
     return _copy(tree)
 
