@@ -49,6 +49,7 @@ import copy
 import copyreg
 import functools
 import importlib.metadata
+import inspect
 import os
 import types
 from collections.abc import Iterator
@@ -257,6 +258,21 @@ def _visit(self: Any, node: ast.AST) -> Any:
     return method(self, node)
 
 
+# Node classes none of whose fields is a data descriptor: for those, a field found in
+# the instance's __dict__ is what getattr() finds.
+_fields_are_plain: dict[type, bool] = {}
+
+
+def _plain_fields(cls: type) -> bool:
+    plain = not any(
+        hasattr(type(inspect.getattr_static(cls, field, None)), "__set__")
+        for field in getattr(cls, "_fields", ())
+    )
+    if len(_fields_are_plain) < _MOST_METHODS:
+        _fields_are_plain[cls] = plain
+    return plain
+
+
 def _generic_visit(self: Any, node: ast.AST) -> ast.AST:
     """``NodeTransformer.generic_visit``: each child visited and replaced by the result
     (``None`` removes it, a list in a list is spliced in)."""
@@ -264,11 +280,15 @@ def _generic_visit(self: Any, node: ast.AST) -> ast.AST:
     if visitor.visit is not _visit:
         return _generic_visit_through(self, node)
     methods = _methods
-    for field in node._fields:
-        try:
-            old = getattr(node, field)
-        except AttributeError:
-            continue
+    cls = node.__class__
+    state = node.__dict__ if _fields_are_plain.get(cls) or _plain_fields(cls) else {}
+    for field in cls._fields:
+        old = state.get(field, _MISSING)
+        if old is _MISSING:
+            try:
+                old = getattr(node, field)
+            except AttributeError:
+                continue
         if isinstance(old, list):
             new: list[Any] = []
             for item in old:
