@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import subprocess
 import threading
 import zlib
@@ -650,3 +651,36 @@ def test_template_errors_are_reported_at_launch_from_the_cache(
     assert len(loads) == 0 and app.config["tincan.stats"].templates_compiled == 0
     assert get(app, "/bad.pspx").status_code == 404
     check_v1(app)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_process_forked_during_a_first_render_renders_too(
+    make_webapp: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_webapp(site(1))
+    fresh_launch(root)
+    app, _ = fresh_launch(root)
+    cooking, forked = threading.Event(), threading.Event()
+    original = _templates._PageTemplate.cook
+
+    def slow_cook(self: Any, body: str) -> None:
+        cooking.set()
+        forked.wait(10)  # the fork happens while this thread cooks
+        original(self, body)
+
+    monkeypatch.setattr(_templates._PageTemplate, "cook", slow_cook)
+    thread = threading.Thread(target=get, args=(app, "/p0.pspx"))
+    thread.start()
+    assert cooking.wait(10)
+    pid = os.fork()
+    if pid == 0:  # the child: its first render must not wait for the parent's thread
+        try:
+            signal.alarm(10)
+            monkeypatch.setattr(_templates._PageTemplate, "cook", original)
+            os._exit(0 if "page 0 v1 0" in get(app, "/p0.pspx").text else 1)
+        finally:
+            os._exit(2)
+    forked.set()
+    thread.join()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

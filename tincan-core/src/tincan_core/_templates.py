@@ -164,6 +164,20 @@ def module_name(source: TemplateSource) -> str:
     return f"{cache_key(source)}.py"
 
 
+# Held while a deferred template is cooked (loading a program takes about a
+# millisecond). One lock for all, made anew in a forked child: a fork while
+# another thread cooks must not leave the child a lock nobody will release.
+_cooking = threading.Lock()
+
+
+def _new_cooking_lock() -> None:
+    global _cooking
+    _cooking = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_cooking_lock)
+
+
 class _PageTemplate(PageTemplate):
     """Chameleon's page template, keyed and moded as :func:`cache_key` says.
 
@@ -178,7 +192,6 @@ class _PageTemplate(PageTemplate):
     tincan_defer = False
     tincan_cooks_once = True  # what fast_render needs to know of cook_check
     _deferred: str | None = None  # the body still to cook
-    _cooking: threading.Lock | None = None
 
     def write(self, body: str | bytes) -> None:
         source = self.tincan_source
@@ -189,7 +202,6 @@ class _PageTemplate(PageTemplate):
         self.content_encoding = source.encoding or self.default_encoding
         if self.tincan_defer:
             self._deferred = body
-            self._cooking = threading.Lock()
             return
         self.cook(body)
 
@@ -198,8 +210,7 @@ class _PageTemplate(PageTemplate):
             self._cook_deferred()
 
     def _cook_deferred(self) -> None:
-        assert self._cooking is not None
-        with self._cooking:  # concurrent first renders cook it once
+        with _cooking:  # concurrent first renders cook it once
             body = self._deferred
             if body is not None:
                 self.cook(body)
