@@ -49,8 +49,9 @@ def _emit(data: dict[str, Any]) -> None:
 
 def _serve_every_page(app: Any, root: str) -> int:
     """GET every page of the tree once, in-process; the number that did not answer 200."""
-    import io
     import os
+
+    from _timing import call, make_environ
 
     failed = 0
     for directory, _, names in os.walk(root):
@@ -58,21 +59,7 @@ def _serve_every_page(app: Any, root: str) -> int:
             if not name.endswith(".pspx") or "WEB-INF" in directory:
                 continue
             path = "/" + os.path.relpath(os.path.join(directory, name), root).replace(os.sep, "/")
-            environ = {
-                "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "",
-                "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
-                "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr,
-            }  # fmt: skip
-            statuses: list[str] = []
-
-            def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
-                statuses.append(status)  # noqa: B023 - called before the loop moves on
-
-            body = app(environ, start_response)
-            for _ in body:
-                pass
-            getattr(body, "close", lambda: None)()
-            failed += not statuses or not statuses[0].startswith("200")
+            failed += not call(app, make_environ(path)).status.startswith("200")
     return failed
 
 
@@ -147,18 +134,10 @@ def _prebuilt_app(root: str) -> Any:
 
     Under a server it measures what the server itself costs a request, which no
     framework can go below."""
-    import io
-
     from _apps import ORDERS_PATH, ORDERS_QUERY, reference_app
+    from _timing import call, make_environ
 
-    chunks: list[bytes] = []
-    environ = {
-        "REQUEST_METHOD": "GET", "PATH_INFO": ORDERS_PATH, "QUERY_STRING": ORDERS_QUERY,
-        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr,
-    }  # fmt: skip
-    chunks.extend(reference_app(root)(environ, lambda status, headers, exc_info=None: None))
-    body = b"".join(chunks)
+    body = call(reference_app(root), make_environ(ORDERS_PATH, ORDERS_QUERY)).body
     headers = [("Content-Type", "text/html; charset=UTF-8"), ("Content-Length", str(len(body)))]
 
     def prebuilt(environ: dict[str, Any], start_response: Any) -> list[bytes]:
