@@ -479,6 +479,7 @@ def test_a_tree_without_locations_unparses_as_with_them() -> None:
         ast.unparse(tree)  # what the faster compile's unlocated trees need it for
 
 
+@pytest.mark.skipif(not _fastunparse.available(), reason="not checked on this Python")
 @given(st.data())
 def test_unparsing_generated_snippets_writes_what_ast_unparse_writes(data: st.DataObject) -> None:
     try:

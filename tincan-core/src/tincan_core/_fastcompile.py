@@ -277,11 +277,15 @@ def _generic_visit(self: Any, node: ast.AST) -> ast.AST:
     """``NodeTransformer.generic_visit``: each child visited and replaced by the result
     (``None`` removes it, a list in a list is spliced in)."""
     visitor = self.__class__
-    if visitor.visit is not _visit:
-        return _generic_visit_through(self, node)
+    if visitor.visit is not _visit:  # a walker with a visit() of its own: the plain walk
+        result: ast.AST = ast.NodeTransformer.generic_visit(self, node)
+        return result
     methods = _methods
     cls = node.__class__
-    state = node.__dict__ if _fields_are_plain.get(cls) or _plain_fields(cls) else {}
+    plain = _fields_are_plain.get(cls)
+    if plain is None:
+        plain = _plain_fields(cls)
+    state = node.__dict__ if plain else {}
     for field in cls._fields:
         old = state.get(field, _MISSING)
         if old is _MISSING:
@@ -305,34 +309,6 @@ def _generic_visit(self: Any, node: ast.AST) -> ast.AST:
         elif isinstance(old, ast.AST):
             key = (visitor, old.__class__)
             replaced = (methods.get(key) or _method(key))(self, old)
-            if replaced is None:
-                delattr(node, field)
-            else:
-                setattr(node, field, replaced)
-    return node
-
-
-def _generic_visit_through(self: Any, node: ast.AST) -> ast.AST:
-    """:func:`_generic_visit` for a visitor with a ``visit`` of its own."""
-    for field in node._fields:
-        try:
-            old = getattr(node, field)
-        except AttributeError:
-            continue
-        if isinstance(old, list):
-            new: list[Any] = []
-            for item in old:
-                if isinstance(item, ast.AST):
-                    item = self.visit(item)
-                    if item is None:
-                        continue
-                    if not isinstance(item, ast.AST):
-                        new.extend(item)
-                        continue
-                new.append(item)
-            old[:] = new
-        elif isinstance(old, ast.AST):
-            replaced = self.visit(old)
             if replaced is None:
                 delattr(node, field)
             else:
