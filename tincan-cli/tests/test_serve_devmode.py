@@ -226,7 +226,25 @@ def test_a_configured_key_is_used_and_no_warning_printed(
     )
     for server in servers:
         assert "no session key configured" not in server.stop().stderr
-    assert os.environ["TINCAN_SECRET_KEY"]  # the test's own, untouched
+
+
+def test_the_random_key_is_set_while_serving_and_taken_back(
+    make_webapp: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tincan_cli._serve import session_secret
+
+    monkeypatch.delenv("TINCAN_SECRET_KEY", raising=False)
+    root = make_webapp(COUNTER)
+    with session_secret(str(root)):
+        key = os.environ["TINCAN_SECRET_KEY"]
+        assert len(key) >= 32
+    assert "TINCAN_SECRET_KEY" not in os.environ  # the caller's environment as it was
+    assert "no session key configured" in capsys.readouterr().err
+    monkeypatch.setenv("TINCAN_SECRET_KEY", "a-key-that-is-long-enough-0123456789")
+    with session_secret(str(root)):
+        assert os.environ["TINCAN_SECRET_KEY"] == "a-key-that-is-long-enough-0123456789"
+    assert os.environ["TINCAN_SECRET_KEY"] == "a-key-that-is-long-enough-0123456789"
+    assert "no session key configured" not in capsys.readouterr().err
 
 
 @pytest.mark.slow
