@@ -13,13 +13,13 @@ from __future__ import annotations
 import http.client
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
+from _http import free_port
 from _report import Figure
 
 __all__ = ["serve_figure"]
@@ -27,12 +27,6 @@ __all__ = ["serve_figure"]
 _TARGET_SECONDS = 3.0
 _GIVE_UP_SECONDS = 300.0
 _FIRST_PAGE = "/dir0/page0.pspx"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _answers(port: int) -> bool:
@@ -54,7 +48,7 @@ def first_page_seconds(template: str, workdir: str) -> float:
     root = tempfile.mkdtemp(prefix="serve-", dir=workdir)
     shutil.rmtree(root)
     shutil.copytree(template, root)
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "tincan_cli", "serve", "-b", "127.0.0.1",
                "-p", str(port), root]  # fmt: skip
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below

@@ -24,13 +24,14 @@ from types import TracebackType
 from _report import Figure, ratio_figure
 from _timing import Comparison
 
-__all__ = ["HTTP_FIGURES", "http_comparison", "http_figures"]
+__all__ = ["HTTP_FIGURES", "free_port", "http_comparison", "http_figures"]
 
 _CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_child.py")
 _STARTUP_SECONDS = 60
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port free at the moment of asking."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -69,7 +70,7 @@ class _Server:
         self.port = 0
 
     def __enter__(self) -> _Server:
-        port = _free_port() if self.server == "gunicorn" else 0
+        port = free_port() if self.server == "gunicorn" else 0
         self.process = subprocess.Popen(
             [sys.executable, _CHILD, "serve", self.side, self.root, self.server, str(port)],
             stdout=subprocess.PIPE,
