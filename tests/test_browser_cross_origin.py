@@ -34,7 +34,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests._deploy import copy_demo, ensure_debian_package, free_port, wait_for_port
+from tests._deploy import copy_demo, ensure_debian_package, free_port, stop, wait_for_port
 
 pytestmark = pytest.mark.slow
 
@@ -115,12 +115,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         wait_for_port(port, process, log)
         yield Demo(port, root, log)
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, signal.SIGINT, 30)
     assert "Traceback" not in log.read_text(errors="replace")
 
 

@@ -29,7 +29,7 @@ import pytest
 import tincan
 from tincan_testing.plugin import WebappFactory
 
-from tests._deploy import free_port, wait_for_port
+from tests._deploy import free_port, stop, wait_for_port
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 TEXT = README.read_text(encoding="utf-8")
@@ -255,10 +255,5 @@ def test_the_tutorials_serve_commands_serve_it(tutorial: Tutorial, tmp_path: Pat
             style = httpx.get(f"{base}/style.css", timeout=30).status_code
             assert style == (200 if "--static" in words else 404)
         finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, signal.SIGINT, 30)
         assert "Traceback" not in log.read_text(errors="replace")

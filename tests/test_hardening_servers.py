@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._deploy import copy_demo, free_port, wait_for_port
+from tests._deploy import copy_demo, free_port, stop, wait_for_port
 
 pytestmark = pytest.mark.slow
 
@@ -112,13 +112,7 @@ def served(
         wait_for_port(port, process, log)
         yield Served(name, port, process, tmpdir, log)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process, signal.SIGINT, 30)
     text = log.read_text(errors="replace")
     assert "Traceback" not in text, text[-3000:]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests._deploy import copy_demo, free_port, wait_for_port
+from tests._deploy import copy_demo, free_port, stop, wait_for_port
 
 pytestmark = pytest.mark.slow
 
@@ -127,13 +127,7 @@ def serve_demo(tmp_path: Path) -> Iterator[Callable[..., tuple[int, Path]]]:
 
     yield start
     for process, log in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process, signal.SIGINT, 30)
         text = log.read_text(errors="replace")
         assert process.returncode == 0, text[-3000:]
         assert "Traceback" not in text, text[-3000:]
