@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import tincan_core
-from tincan_core import OnDemandLaunch, check_app, launch_on_demand, session_key_configured
+from tincan_core import (
+    SECRET_ENV,
+    OnDemandLaunch,
+    check_app,
+    launch_on_demand,
+    session_key_configured,
+)
 
 from ._check import BackgroundCheck, warnings_note
 from ._errors import EXIT_FAILURE, EXIT_OK, CommandError, UsageError
@@ -32,7 +38,6 @@ __all__ = [
     "write_compile_caches",
 ]
 
-SECRET_ENV = "TINCAN_SECRET_KEY"  # where tincan_core looks for session keys first
 NO_SECRET_WARNING = (
     "warning: no session key configured (neither $TINCAN_SECRET_KEY nor key_file in "
     "WEB-INF/tincan.toml): sessions are signed with a random key of this process and "

@@ -38,7 +38,7 @@ from ._protocols import ErrorResponse, FileUpload, FormsDict, Request, Response,
 from ._responses import HTTPError, HTTPResponse, abort, redirect
 from ._scan import Inventory, WebappFile, scan_tree
 from ._server import ThreadedWSGIServer, make_server, serve_in_thread
-from ._session import SESSION_KEY, Flash, Session
+from ._session import SECRET_ENV, SESSION_KEY, Flash, Session
 from ._stats import LaunchStats
 from ._version import __version__
 
@@ -50,6 +50,7 @@ __all__ = [
     "NEVER_SERVED_SUFFIXES",
     "PAGE_SUFFIX",
     "PARAMS_KEY",
+    "SECRET_ENV",
     "SESSION_KEY",
     "STANDARD_METHODS",
     "BasePage",

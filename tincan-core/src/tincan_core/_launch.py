@@ -162,7 +162,9 @@ def launch(
     if prepared is None:
         return None, 1
     app = prepared.app
-    builder = Builder(app, prepared.root, prepared.prefix, encoding, prepared.log, static=static)
+    builder = Builder(
+        app, prepared.root, prepared.prefix, prepared.encoding, prepared.log, static=static
+    )
     prepared.report_problems(builder)
     errors = builder.build()
     if debug:  # decided here: the production 500 path is untouched

@@ -74,7 +74,6 @@ class OnDemandBuilder(Builder):
         self.planned: dict[str, PlannedPage] = {}
         self.callbacks: dict[str, Callback] = {}  # compiled (or broken) pages
         self.compiled: dict[str, CompiledPage] = {}
-        self.compiles = 0  # pages compiled (successfully or not)
         self.started = time.perf_counter()
         # Requests waiting for a compile: the background lets them go first.
         self._waiting = 0
@@ -145,7 +144,6 @@ class OnDemandBuilder(Builder):
         planned = self.planned.get(relpath)
         error_page = planned is not None and planned.header.errors is not None
         if relpath not in self.broken:
-            self.compiles += 1
             try:
                 page = self.compile_page(relpath)
             except TinCanError as exc:
@@ -219,7 +217,6 @@ class OnDemandLaunch:
         self._done = threading.Event()
         self._pool: WorkerPool | None = None
         self._thread: threading.Thread | None = None
-        self.workers = 0
         self.complete = False  # every page was compiled (not stopped early)
         if builder is None:
             self._done.set()
@@ -258,7 +255,6 @@ class OnDemandLaunch:
         if workers >= 2 and fork_is_safe():
             try:
                 self._pool = WorkerPool(workers, background=True)
-                self.workers = workers
             except WorkerPoolUnavailable:
                 self._pool = None
 
@@ -319,7 +315,7 @@ def launch_on_demand(
         return OnDemandLaunch(None, None)
     app = prepared.app
     builder = OnDemandBuilder(
-        app, prepared.root, prepared.prefix, encoding, prepared.log,
+        app, prepared.root, prepared.prefix, prepared.encoding, prepared.log,
         static=static, show_errors=debug,
     )  # fmt: skip
     prepared.report_problems(builder)
