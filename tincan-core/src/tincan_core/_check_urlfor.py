@@ -25,7 +25,6 @@ from __future__ import annotations
 import ast
 import os
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -156,23 +155,12 @@ def judge_call(table: UrlTable, call: UrlForCall, page: str) -> str | None:
     return None
 
 
-def _code_behind_file(dotted: str) -> str | None:
-    """The source file of the module holding the class ``RouteInfo.page_class`` names."""
-    parts = dotted.split(".")
-    for split in range(len(parts) - 1, 0, -1):
-        module = sys.modules.get(".".join(parts[:split]))
-        if module is not None:
-            file = getattr(module, "__file__", None)
-            return file if isinstance(file, str) and file.endswith(".py") else None
-    return None
-
-
 def url_for_findings(
     app: TinCan, sources: PageSources, infos: Iterable[RouteInfo]
 ) -> list[Finding]:
     """Findings for the literal ``url_for`` calls of every page in ``infos``
     (``app.route_info``; its pages, hidden pages and error pages count): in the body
-    that renders the page, its ``#load`` files and its code-behind's module."""
+    that renders the page, its ``#load`` files and its code-behind file."""
     table = app.urls
     texts: dict[str, list[UrlForCall]] = {}
     findings: list[Finding] = []
@@ -208,10 +196,12 @@ def url_for_findings(
                 places.append(
                     (os.path.normpath(macro.filename), template_of(macro.filename, macro.body))
                 )
+            # The page's own code-behind (None: the plain class), as the launch found it.
+            code = sources.code_behind(info.forward or info.file)
         except TinCanError:
             continue  # changed since the launch: the next launch reports it
-        code = _code_behind_file(info.page_class)
         if code is not None:
+            code = os.path.join(sources.root, code)
             places.append((code, code_behind_calls(code)))
         for file, calls in places:
             for call in calls:
