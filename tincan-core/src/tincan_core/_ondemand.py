@@ -37,7 +37,7 @@ from ._launch import ENCODING, prepare_launch
 from ._launcherrors import broken_error_page, broken_page
 from ._parallel import WorkerPool, WorkerPoolUnavailable, default_jobs, fork_is_safe
 from ._scan import Inventory, scan_tree
-from ._templates import TemplateSource, compile_in_worker, module_name
+from ._templates import TemplateSource, compile_in_worker, pending_sources
 
 __all__ = ["OnDemandLaunch", "launch_on_demand"]
 
@@ -170,10 +170,7 @@ class OnDemandBuilder(Builder):
     def pending_templates(self) -> list[TemplateSource]:
         with _COMPILE_LOCK:
             usable = [p for p in self.pages if p not in self.broken and p not in self.callbacks]
-            templates = self.plan(usable).templates.values()
-            pending = [s for s in templates if not self.cache.contains(module_name(s))]
-        pending.sort(key=lambda s: len(s.body), reverse=True)  # longest first: even finish
-        return pending
+            return pending_sources(self.plan(usable).templates.values(), self.cache)
 
     def compile_rest(self, stop: threading.Event) -> bool:
         """Compile every page not compiled yet (from the cache the workers filled);

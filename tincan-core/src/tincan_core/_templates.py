@@ -53,6 +53,7 @@ __all__ = [
     "failure_of",
     "make_template",
     "module_name",
+    "pending_sources",
     "template_error",
 ]
 
@@ -343,6 +344,14 @@ def compile_in_worker(source: TemplateSource) -> dict[str, bytes | CompileFailur
     return dict(capture.compiled)
 
 
+def pending_sources(sources: Iterable[TemplateSource], cache: CodeCache) -> list[TemplateSource]:
+    """The templates ``cache`` cannot give without compiling, longest first (so that
+    workers compiling them in parallel finish close together)."""
+    pending = [source for source in sources if not cache.contains(module_name(source))]
+    pending.sort(key=lambda s: len(s.body), reverse=True)
+    return pending
+
+
 def compile_templates(
     sources: Iterable[TemplateSource], cache: CodeCache, jobs: int | None = None
 ) -> int:
@@ -352,11 +361,10 @@ def compile_templates(
     in a worker is in the cache as a failure, reported without compiling again;
     one that a worker did not compile is compiled when it is built.
     """
-    pending = [source for source in sources if not cache.contains(module_name(source))]
+    pending = pending_sources(sources, cache)
     workers = min(jobs or default_jobs(), len(pending))
     if len(pending) < _PARALLEL_THRESHOLD or workers < 2 or not fork_is_safe():
         return 0  # compiled one by one as the templates are built
-    pending.sort(key=lambda s: len(s.body), reverse=True)  # longest first: even finish
 
     def store(_: TemplateSource, compiled: dict[str, bytes | CompileFailure]) -> None:
         for name, result in compiled.items():
