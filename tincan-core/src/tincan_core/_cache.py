@@ -8,8 +8,9 @@ Chameleon as its module loader and keeps compiled programs at two levels:
   marshalled code. An entry is found under the template's key (its body, its
   path inside the webapp, XML or HTML mode: ``_templates.cache_key``), so a
   moved or copied tree still finds its entries, and is only used if its header
-  carries this cache format, this TinCan version, this Chameleon version and
-  this Python's bytecode magic, and its payload passes a length and CRC check.
+  carries this cache format, this TinCan version, this Chameleon version (and
+  whether its programs were compiled with the speed-up) and this Python's
+  bytecode magic, and its payload passes a length and CRC check.
   Anything else is ignored and rebuilt, never served. A tree that cannot be
   written to is fine: entries are then only kept in memory.
 * in memory, per process and per tree, the loaded programs, so that launching
@@ -40,6 +41,7 @@ from dataclasses import dataclass
 from types import CodeType
 from typing import Any
 
+from . import _fastcompile, _fastquote
 from ._compact import compact
 from ._errors import TinCanError
 from ._fastcompile import chameleon_version
@@ -87,16 +89,22 @@ def _chameleon_version() -> str:
     return chameleon_version() or "unknown"
 
 
-_tag: bytes | None = None
+_tags: dict[bool, bytes] = {}
 
 
 def cache_tag() -> bytes:
-    """What every entry must start with: format, Python magic, TinCan and Chameleon versions."""
-    global _tag
-    if _tag is None:
+    """What every entry must start with: format, Python magic, TinCan and Chameleon
+    versions, and whether programs carry the interpolation test of :mod:`._fastquote`
+    (a program compiled without it, with ``TINCAN_CHAMELEON_SPEEDUP=0``, is not
+    taken for one with it, nor the other way round)."""
+    rewritten = _fastcompile.installed() and _fastquote.enabled()
+    tag = _tags.get(rewritten)
+    if tag is None:
         versions = f"tincan-core {__version__}\nchameleon {_chameleon_version()}\n"
-        _tag = _FORMAT + importlib.util.MAGIC_NUMBER + versions.encode("ascii", "replace")
-    return _tag
+        programs = f"interpolation test {_fastquote.REVISION if rewritten else 'none'}\n"
+        text = (versions + programs).encode("ascii", "replace")
+        tag = _tags[rewritten] = _FORMAT + importlib.util.MAGIC_NUMBER + text
+    return tag
 
 
 class _SharedPrograms:

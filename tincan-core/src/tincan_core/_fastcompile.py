@@ -27,13 +27,17 @@ More parts, each making what Chameleon makes:
   it was checked on), and then the compiler's ``ast.fix_missing_locations``
   calls are skipped: locations were made only for ``ast.unparse``, which
   writes none of them (:func:`_ast_unlocated`).
+* Interpolations of a str with nothing to escape, an int or a float skip
+  Chameleon's ``__quote`` call and conversion (:mod:`._fastquote`). This one
+  changes the program, not what it renders.
 * While a template compiles, the garbage collector runs less often
   (:mod:`._gcpace`): a compile makes hundreds of thousands of short-lived
   nodes, and the collections they trigger were about a sixth of its time.
 
-The generated source is compared with plain Chameleon's for the conformance
-corpus and Chameleon's own test templates (``tests/test_fastcompile.py``,
-``tests/test_chameleon_conformance.py``).
+The generated source, without the interpolation test, is compared with plain
+Chameleon's for the conformance corpus and Chameleon's own test templates
+(``tests/test_fastcompile.py``, ``tests/test_chameleon_conformance.py``), and
+both render what plain Chameleon renders.
 
 This reaches into Chameleon's internals, so it is installed only for the
 versions in :data:`CHECKED_VERSIONS` (each proven by the conformance corpus,
@@ -394,16 +398,26 @@ def _patches() -> list[tuple[Any, str, Any]]:
             _paced(vars(chameleon_template.BaseTemplate)["_cook"]),
         ),
     ]
-    if (
-        _fastunparse.available()
-        and compiler.ast is ast
-        and getattr(codegen, "unparse", None) is ast.unparse
-    ):
-        patches += [
-            (codegen, "unparse", _fastunparse.unparse),
-            (compiler, "ast", _ast_unlocated()),
-        ]
+    if getattr(codegen, "unparse", None) is ast.unparse:
+        fast = _fastunparse.available() and compiler.ast is ast
+        unparse = _fastunparse.unparse if fast else ast.unparse
+        patches.append((codegen, "unparse", _rewriting(unparse)))
+        if fast:
+            patches.append((compiler, "ast", _ast_unlocated()))
     return patches
+
+
+def _rewriting(unparse: Any) -> Any:
+    """``unparse`` of a program whose interpolations were given :mod:`._fastquote`'s test."""
+    from . import _fastquote
+
+    @functools.wraps(unparse)
+    def _unparse(tree: Any) -> str:
+        if isinstance(tree, ast.Module):
+            _fastquote.rewrite(tree)
+        return str(unparse(tree))
+
+    return _unparse
 
 
 def _parsing_once(parse: Any) -> Any:

@@ -1,0 +1,322 @@
+"""Interpolations that skip Chameleon's escaping call when there is nothing to escape.
+
+For every ``${...}`` in text or in an attribute, and every ``tal:content`` or
+``tal:replace`` of text, a Chameleon 4.6 program calls its ``__quote`` function
+on the value and then runs a conversion block on the result before appending
+it. For the values most interpolations show, that work changes nothing:
+
+* a ``str`` without ``&``, ``<``, ``>``, ``"`` or ``'`` is appended as it is;
+* an ``int`` or a ``float`` (exactly those types) is appended as ``str(value)``.
+
+:func:`rewrite` puts a test for those two cases in front of each such
+statement group of a program's syntax tree, before it is unparsed: the two
+cases take the short branch, and every other value (other types, subclasses,
+strings that need escaping, ``None``, the default marker) runs Chameleon's
+own statements, kept as they were in the other branch. The short branch does
+what the long one would have done for the value, so the page renders the same
+text; only the number of calls per interpolation changes (one ``__quote`` call,
+a regular expression search and about ten comparisons, against a type test and
+the same search).
+
+A group is rewritten only when it has exactly the shape Chameleon 4.6.0 emits
+(checked statement by statement), in a module that defines Chameleon's
+``g_re_needs_escape``; the test reads that same search. It is part of the
+compile speed-up of :mod:`._fastcompile`, installed only for the Chameleon
+versions that module was checked against, and proven the same way: the
+conformance corpus and Chameleon's own test templates render identically
+with and without it (``tests/test_chameleon_conformance.py``,
+``tests/test_fastquote.py``).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["REVISION", "enabled", "rewrite", "unrewritten"]
+
+# Written into the template cache's tag, so a cache of programs rewritten by
+# another revision (or not at all) is not taken for this one's.
+REVISION = 1
+
+_SEARCH = "g_re_needs_escape"
+# What Chameleon assigns to it, as ast.unparse writes it.
+_SEARCH_SOURCE = ast.unparse(ast.parse(r"""re.compile(r'[&<>\"\']').search""", mode="eval"))
+_MARKER = "_DEFAULT_MARKER"
+_STATEMENT_LISTS = ("body", "orelse", "finalbody")
+
+_on = True
+
+
+def enabled() -> bool:
+    """Whether compiles rewrite their programs (tests turn it off to compare)."""
+    return _on
+
+
+@contextmanager
+def unrewritten() -> Iterator[None]:
+    """Programs compiled meanwhile are left as Chameleon's compiler makes them."""
+    global _on
+    was, _on = _on, False
+    try:
+        yield
+    finally:
+        _on = was
+
+
+def rewrite(tree: ast.Module) -> int:
+    """Rewrite ``tree`` (a program Chameleon generated) in place; the number of groups."""
+    if not _on or not _defines_search(tree):
+        return 0
+    return _rewrite_statements(tree.body)
+
+
+def _defines_search(tree: ast.Module) -> bool:
+    # Chameleon's programs define it at module level; the test reads it as a global.
+    for statement in tree.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and statement.targets[0].id == _SEARCH
+        ):
+            return ast.unparse(statement.value) == _SEARCH_SOURCE
+    return False
+
+
+def _rewrite_statements(statements: list[ast.stmt]) -> int:
+    count = 0
+    for statement in statements:
+        if _is_shortcut(statement):
+            continue  # rewritten already: its long branch keeps Chameleon's statements
+        for name in _STATEMENT_LISTS:
+            inner = getattr(statement, name, None)
+            if inner:
+                count += _rewrite_statements(inner)
+        for handler in getattr(statement, "handlers", ()):
+            count += _rewrite_statements(handler.body)
+    index = 0
+    while index < len(statements):
+        size = _group_size(statements, index)
+        if size:
+            shortcut = _shortcut(statements[index : index + size])
+            statements[index : index + size] = shortcut
+            index += len(shortcut)
+            count += 1
+        else:
+            index += 1
+    return count
+
+
+def _is_shortcut(statement: ast.stmt) -> bool:
+    """The test :func:`_shortcut` writes (Chameleon never calls the search by this name)."""
+    if not (isinstance(statement, ast.If) and isinstance(statement.test, ast.BoolOp)):
+        return False
+    search = statement.test.values[-1]
+    return (
+        isinstance(search, ast.Compare)
+        and isinstance(search.left, ast.Call)
+        and _is_name(search.left.func, _SEARCH)
+    )
+
+
+def _group_size(statements: list[ast.stmt], index: int) -> int:
+    """How many statements from ``index`` make a group :func:`_shortcut` takes (0: none).
+
+    Two shapes: quote, then the append (``tal:content``); or quote, a second
+    assignment, the conversion block, then the append (an interpolation)."""
+    name = _quoted_name(statements[index])
+    if name is None:
+        return 0
+    rest = statements[index + 1 : index + 4]
+    if rest and _is_append(rest[0], name):
+        return 2
+    if (
+        len(rest) == 3
+        and _second_assignment(rest[0], name) is not None
+        and _is_conversion(rest[1], name)
+        and _is_append(rest[2], name)
+    ):
+        return 4
+    return 0
+
+
+def _is_name(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _is_none(node: ast.AST) -> bool:
+    # Chameleon's compiler writes None as the name (load("None")), its snippets
+    # as the constant; both unparse to None.
+    return (isinstance(node, ast.Constant) and node.value is None) or _is_name(node, "None")
+
+
+def _is_marker(node: ast.AST) -> bool:
+    # The default markers Chameleon passes: None, or its DEFAULT_MARKER object.
+    # Neither is ever a str, an int or a float.
+    return _is_none(node) or _is_name(node, _MARKER)
+
+
+def _assigned_name(statement: ast.stmt) -> str | None:
+    if (
+        isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Name)
+    ):
+        return statement.targets[0].id
+    return None
+
+
+def _quoted_name(statement: ast.stmt) -> str | None:
+    """``X`` of ``X = __quote(X, quote, entity, default, marker)``."""
+    name = _assigned_name(statement)
+    if name is None:
+        return None
+    call = statement.value  # type: ignore[attr-defined]
+    if not (
+        isinstance(call, ast.Call)
+        and _is_name(call.func, "__quote")
+        and len(call.args) == 5
+        and not call.keywords
+        and _is_name(call.args[0], name)
+        and all(isinstance(arg, ast.Constant) or _is_none(arg) for arg in call.args[1:4])
+        and _is_marker(call.args[4])
+    ):
+        return None
+    return name
+
+
+def _second_assignment(statement: ast.stmt, name: str) -> ast.stmt | None:
+    """``X = X`` or ``X = '<text>' % (...)`` (text around the value): a str for a str."""
+    if _assigned_name(statement) != name:
+        return None
+    value = statement.value  # type: ignore[attr-defined]
+    if _is_name(value, name):
+        return statement
+    if (
+        isinstance(value, ast.BinOp)
+        and isinstance(value.op, ast.Mod)
+        and isinstance(value.left, ast.Constant)
+        and type(value.left.value) is str
+        and isinstance(value.right, ast.Tuple)
+    ):
+        return statement
+    return None
+
+
+def _is_conversion(statement: ast.stmt, name: str) -> bool:
+    """``if X is None: pass / elif X is <marker>: X = None / else: <convert X>``."""
+    if not (
+        isinstance(statement, ast.If)
+        and _compares(statement.test, name, ast.Is)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], ast.Pass)
+        and len(statement.orelse) == 1
+    ):
+        return False
+    branch = statement.orelse[0]
+    return (
+        isinstance(branch, ast.If)
+        and isinstance(branch.test, ast.Compare)
+        and _is_name(branch.test.left, name)
+        and len(branch.test.ops) == 1
+        and isinstance(branch.test.ops[0], ast.Is)
+        and _is_marker(branch.test.comparators[0])
+        and len(branch.body) == 1
+        and _assigned_name(branch.body[0]) == name
+        and _is_none(branch.body[0].value)  # type: ignore[attr-defined]
+        and _converts_only_other_types(branch.orelse, name)
+    )
+
+
+def _converts_only_other_types(statements: list[ast.stmt], name: str) -> bool:
+    """The conversion: ``__tt = type(X)``, then a branch for bytes and one for
+    everything that is not a str. A str passes it unchanged."""
+    if len(statements) != 2 or _assigned_name(statements[0]) != "__tt":
+        return False
+    kind = statements[0].value  # type: ignore[attr-defined]
+    if not (
+        isinstance(kind, ast.Call)
+        and _is_name(kind.func, "type")
+        and len(kind.args) == 1
+        and _is_name(kind.args[0], name)
+    ):
+        return False
+    branch = statements[1]
+    if not (isinstance(branch, ast.If) and _type_test(branch.test, "bytes", ast.Is)):
+        return False
+    other = branch.orelse
+    return (
+        len(other) == 1
+        and isinstance(other[0], ast.If)
+        and _type_test(other[0].test, "str", ast.IsNot)
+        and not other[0].orelse
+    )
+
+
+def _type_test(test: ast.expr, type_name: str, op: type[ast.cmpop]) -> bool:
+    return (
+        isinstance(test, ast.Compare)
+        and _is_name(test.left, "__tt")
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], op)
+        and _is_name(test.comparators[0], type_name)
+    )
+
+
+def _compares(test: ast.expr, name: str, op: type[ast.cmpop]) -> bool:
+    """``X is None`` (op ``ast.Is``) or ``X is not None`` (``ast.IsNot``)."""
+    return (
+        isinstance(test, ast.Compare)
+        and _is_name(test.left, name)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], op)
+        and _is_none(test.comparators[0])
+    )
+
+
+def _is_append(statement: ast.stmt, name: str) -> bool:
+    """``if X is not None: __append(...)``."""
+    return (
+        isinstance(statement, ast.If)
+        and _compares(statement.test, name, ast.IsNot)
+        and not statement.orelse
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], ast.Expr)
+        and isinstance(statement.body[0].value, ast.Call)
+        and _is_name(statement.body[0].value.func, "__append")
+    )
+
+
+_SHORTCUT = """\
+__tt = type(X)
+if __tt is str and g_re_needs_escape(X) is None:
+    pass
+elif __tt is int or __tt is float:
+    X = str(X)
+else:
+    pass
+"""
+
+
+def _shortcut(group: list[ast.stmt]) -> list[ast.stmt]:
+    """``group`` behind a test for the values it would append unchanged (or as ``str()``).
+
+    For those values ``__quote`` hands back the str, the second assignment makes
+    a str of a str, the conversion leaves a str alone and the append appends it:
+    the short branch is the second assignment (unless it is ``X = X``) and the append.
+    """
+    name = _assigned_name(group[0])
+    assert name is not None
+    kind, test = ast.parse(_SHORTCUT.replace("X", name)).body
+    assert isinstance(test, ast.If) and isinstance(test.orelse[0], ast.If)
+    numbers = test.orelse[0]
+    append = group[-1].body[0]  # type: ignore[attr-defined]
+    second = group[1:2] if len(group) == 4 and not _is_name(group[1].value, name) else []  # type: ignore[attr-defined]
+    tail = [*second, append]
+    test.body = copy.deepcopy(tail)
+    numbers.body = [numbers.body[0], *copy.deepcopy(tail)]
+    numbers.orelse = group
+    return [kind, test]

@@ -1,0 +1,223 @@
+"""The interpolation test of the faster compile renders what Chameleon renders, for any value.
+
+:mod:`tincan_core._fastquote` changes the program Chameleon generates: a str
+with nothing to escape, an int or a float skips the escaping call. Here the same
+template, compiled with and without it, renders every kind of value through
+every kind of interpolation, with the same text or the same error; the
+conformance corpus (``test_chameleon_conformance.py``) renders whole pages
+both ways, and ``test_fastcompile.py`` compares the programs.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from typing import Any
+
+import pytest
+from chameleon import PageTemplate
+from hypothesis import example, given
+from hypothesis import strategies as st
+from tincan_core import _cache, _fastcompile, _fastquote
+
+pytestmark = pytest.mark.skipif(
+    not _fastcompile.install(), reason="the faster compile is off for this Chameleon"
+)
+
+# Every way a page shows a value as text: in text, around text, in attributes
+# (alone, among text, through tal:attributes), by tal:content and tal:replace,
+# inside a loop and a macro slot, and as structure (not rewritten: the control).
+FORMS = """\
+<div metal:define-macro="box" class="${v}" title="a ${v} b">${v}|text ${v}|${v} and ${v}<span
+  tal:content="v">d</span><b tal:replace="v">d</b><i tal:attributes="data-v v; alt v">${v}</i><ul
+  ><li tal:repeat="x [v, v]" class="row-${repeat.x.odd}">${x}</li></ul><em
+  tal:content="structure v">s</em><slot metal:define-slot="s">${v}</slot></div>
+"""
+USER = """\
+<p metal:use-macro="forms.macros['box']"><i metal:fill-slot="s">slot ${v}</i></p>
+"""
+
+
+def _templates() -> tuple[PageTemplate, PageTemplate, PageTemplate, PageTemplate]:
+    with _fastcompile.disabled():
+        plain = PageTemplate(FORMS), PageTemplate(USER)
+        for template in plain:
+            template.cook_check()
+    fast = PageTemplate(FORMS), PageTemplate(USER)
+    for template in fast:
+        template.cook_check()
+    return (*plain, *fast)
+
+
+PLAIN, PLAIN_USER, FAST, FAST_USER = _templates()
+
+
+class Markup:
+    def __init__(self, html: str) -> None:
+        self.html = html
+
+    def __html__(self) -> str:
+        return self.html
+
+
+class Shown:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Unshowable:
+    def __str__(self) -> str:
+        raise ValueError("cannot show this")
+
+
+class Number(int):
+    def __str__(self) -> str:
+        return f"number {int(self)} <&>"
+
+
+class Text(str):
+    pass
+
+
+class Real(float):
+    def __str__(self) -> str:
+        return "real"
+
+
+def _values() -> st.SearchStrategy[Any]:
+    text = st.text(st.sampled_from("ab <>&\"'\x00é\u2028;#x") | st.characters(), max_size=12)
+    return st.one_of(
+        text,
+        st.integers(),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.booleans(),
+        st.none(),
+        st.binary(max_size=8),
+        text.map(Text),
+        text.map(Markup),
+        text.map(Shown),
+        st.integers().map(Number),
+        st.floats(allow_nan=False).map(Real),
+        st.just(Unshowable()),
+        st.just(10**5000),  # str() refuses it: the same error both ways
+    )
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")  # objects' addresses, in Chameleon's error reports
+
+
+def _outcome(render: Any, **variables: Any) -> tuple[str, str]:
+    try:
+        return "text", render(**variables)
+    except Exception as exc:  # the kind and the message a developer sees
+        try:
+            message = str(exc)
+        except Exception as unprintable:  # Chameleon's report can fail to show a value
+            message = f"unprintable: {type(unprintable).__name__}"
+        return type(exc).__name__, _ADDRESS.sub(" at ...>", message)
+
+
+@given(value=_values())
+@example(value="")
+@example(value="<a href='x'>&amp;</a>\x00")
+@example(value=float("nan"))
+@example(value=-0.0)
+@example(value=True)
+def test_every_value_renders_as_chameleon_renders_it(value: Any) -> None:
+    plain = _outcome(PLAIN.render, v=value)
+    assert _outcome(FAST.render, v=value) == plain
+    used = _outcome(FAST_USER.render, v=value, forms=FAST)
+    assert used == _outcome(PLAIN_USER.render, v=value, forms=PLAIN)
+
+
+def test_common_values_render_what_they_rendered() -> None:
+    # Spelled out, so that a change in both programs alike is seen too.
+    text = FAST.render(v=7)
+    assert text.startswith('<div class="7" title="a 7 b">7|text 7|7 and 7<span>7</span>7')
+    assert '<i data-v="7" alt="7">7</i>' in text
+    shown = FAST.render(v="<b>&'")
+    assert '<div class="&lt;b&gt;&amp;\'" title="a &lt;b&gt;&amp;\' b">' in shown
+    assert "<span>&lt;b&gt;&amp;'</span>" in shown
+    assert FAST.render(v=None).startswith('<div title="a  b">|text | and <span></span><i></i>')
+    assert "slot 2.5" in FAST_USER.render(v=2.5, forms=FAST)
+    assert "math" not in FAST.render(v=math.inf)
+
+
+def _program(body: str) -> ast.Module:
+    with _fastquote.unrewritten():
+        template = PageTemplate(body, keep_source=True)
+        template.cook_check()
+    return ast.parse(template.source)
+
+
+def test_each_interpolation_of_a_single_value_gets_the_test() -> None:
+    tree = _program("<p class='${a}'>${b}<b>text ${c}</b><i tal:content='d'/><u>${e}${f}</u></p>")
+    # class, ${b}, "text ${c}", tal:content; "${e}${f}" is one text of two values
+    assert _fastquote.rewrite(tree) == 4
+    source = ast.unparse(tree)
+    assert source.count("g_re_needs_escape(") == 4
+    compile(tree, "<rewritten>", "exec")
+    assert _fastquote.rewrite(tree) == 0  # once is all
+    assert ast.unparse(tree) == source
+
+
+def test_a_program_without_chameleons_escape_search_is_left_alone() -> None:
+    tree = _program("<p>${b}</p>")
+    tree.body = [
+        statement
+        for statement in tree.body
+        if not (
+            isinstance(statement, ast.Assign) and "g_re_needs_escape" in ast.unparse(statement)
+        )
+    ]
+    before = ast.dump(tree)
+    assert _fastquote.rewrite(tree) == 0
+    assert ast.dump(tree) == before
+
+
+def test_a_group_of_another_shape_is_left_alone() -> None:
+    tree = _program("<p>${b}</p>")
+    before = ast.unparse(tree)
+    # A default marker that could be a str: a str value might be it.
+    changed = ast.parse(before.replace("'&#0;', None, None)", "'&#0;', None, 'marker')"))
+    assert _fastquote.rewrite(changed) == 0
+    # Something between the escaping and the append.
+    changed = ast.parse(before)
+    for node in ast.walk(changed):
+        for statements in (getattr(node, "body", None),):
+            if isinstance(statements, list):
+                for index, statement in enumerate(statements):
+                    if "__quote(" in ast.unparse(statement).split("\n")[0]:
+                        statements.insert(index + 1, ast.parse("log()").body[0])
+                        break
+    assert "log()" in ast.unparse(changed)
+    assert _fastquote.rewrite(changed) == 0
+
+
+def test_turned_off_the_program_is_chameleons() -> None:
+    body = "<p title='${a}'>${b}</p>"
+    with _fastcompile.disabled():
+        plain = PageTemplate(body, keep_source=True)
+        plain.cook_check()
+    with _fastquote.unrewritten():
+        unrewritten = PageTemplate(body, keep_source=True)
+        unrewritten.cook_check()
+    rewritten = PageTemplate(body, keep_source=True)
+    rewritten.cook_check()
+    assert "g_re_needs_escape(" not in plain.source
+    assert "g_re_needs_escape(" not in unrewritten.source
+    assert rewritten.source.count("g_re_needs_escape(") == 2
+
+
+def test_the_template_cache_tells_rewritten_programs_apart() -> None:
+    with_test = _cache.cache_tag()
+    with _fastquote.unrewritten():
+        without = _cache.cache_tag()
+    with _fastcompile.disabled():
+        plain = _cache.cache_tag()
+    assert with_test != without == plain
+    assert f"interpolation test {_fastquote.REVISION}".encode() in with_test
