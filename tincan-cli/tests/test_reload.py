@@ -90,7 +90,7 @@ def test_a_broken_launch_keeps_the_last_good_app(make_webapp: Any) -> None:
     assert render(reloader.target) == "<p>fixed again</p>"
 
 
-def test_force_installs_a_launch_with_errors(make_webapp: Any) -> None:
+def test_keep_broken_installs_a_launch_with_errors(make_webapp: Any) -> None:
     root = make_webapp({"index.pspx": "<p>good</p>\n"})
     reloader, reports = make_reloader(root, keep_broken=True)
     (root / "other.pspx").write_text("#nonsense\n")

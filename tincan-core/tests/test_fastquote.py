@@ -154,12 +154,14 @@ def _program(body: str) -> ast.Module:
     return ast.parse(template.source)
 
 
-def test_each_interpolation_of_a_single_value_gets_the_test() -> None:
+def test_each_interpolation_gets_the_test() -> None:
     tree = _program("<p class='${a}'>${b}<b>text ${c}</b><i tal:content='d'/><u>${e}${f}</u></p>")
-    # class, ${b}, "text ${c}", tal:content; "${e}${f}" is one text of two values
-    assert _fastquote.rewrite(tree) == 4
+    # class, ${b}, "text ${c}", tal:content: the whole group; "${e}${f}" is one
+    # text of two values, each quoted alone and joined after: each quote.
+    assert _fastquote.rewrite(tree) == 6
     source = ast.unparse(tree)
-    assert source.count("g_re_needs_escape(") == 4
+    assert source.count("g_re_needs_escape(") == 6
+    assert source.count("elif __tt is int or __tt is float:") == 4
     compile(tree, "<rewritten>", "exec")
     assert _fastquote.rewrite(tree) == 0  # once is all
     assert ast.unparse(tree) == source
@@ -185,7 +187,7 @@ def test_a_group_of_another_shape_is_left_alone() -> None:
     # A default marker that could be a str: a str value might be it.
     changed = ast.parse(before.replace("'&#0;', None, None)", "'&#0;', None, 'marker')"))
     assert _fastquote.rewrite(changed) == 0
-    # Something between the escaping and the append.
+    # Something between the escaping and the append: no whole group.
     changed = ast.parse(before)
     for node in ast.walk(changed):
         for statements in (getattr(node, "body", None),):
@@ -195,7 +197,8 @@ def test_a_group_of_another_shape_is_left_alone() -> None:
                         statements.insert(index + 1, ast.parse("log()").body[0])
                         break
     assert "log()" in ast.unparse(changed)
-    assert _fastquote.rewrite(changed) == 0
+    assert _fastquote.rewrite(changed) == 1  # the quote alone, as in a text of two values
+    assert "elif __tt is int or __tt is float:" not in ast.unparse(changed)
 
 
 def test_turned_off_the_program_is_chameleons() -> None:

@@ -117,7 +117,7 @@ class Reloader:
         self.static = static
         self.state = initial
         self.report = report
-        self.keep_broken = keep_broken  # --force: install a launch with errors too
+        self.keep_broken = keep_broken  # install a launch with errors too (its pages show them)
         self.interval = interval
         self.reloads = 0
         self._stop = threading.Event()

@@ -8,6 +8,9 @@ it. For the values most interpolations show, that work changes nothing:
 * a ``str`` without ``&``, ``<``, ``>``, ``"`` or ``'`` is appended as it is;
 * an ``int`` or a ``float`` (exactly those types) is appended as ``str(value)``.
 
+(A text with several values, ``Page ${n} of ${pages}``, quotes each one and
+joins them after; there only the first case is tested, value by value.)
+
 :func:`rewrite` puts a test for those two cases in front of each such
 statement group of a program's syntax tree, before it is unparsed: the two
 cases take the short branch, and every other value (other types, subclasses,
@@ -34,6 +37,7 @@ import ast
 import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 __all__ = ["REVISION", "enabled", "rewrite", "unrewritten"]
 
@@ -86,7 +90,19 @@ def _defines_search(tree: ast.Module) -> bool:
     return False
 
 
+def _flat(statements: list[Any]) -> Iterator[ast.stmt]:
+    # Chameleon's statement lists may hold lists of statements, which the
+    # unparser writes in their place.
+    for statement in statements:
+        if isinstance(statement, list):
+            yield from _flat(statement)
+        else:
+            yield statement
+
+
 def _rewrite_statements(statements: list[ast.stmt]) -> int:
+    if any(isinstance(statement, list) for statement in statements):
+        statements[:] = _flat(statements)
     count = 0
     for statement in statements:
         if _is_shortcut(statement):
@@ -105,13 +121,18 @@ def _rewrite_statements(statements: list[ast.stmt]) -> int:
             statements[index : index + size] = shortcut
             index += len(shortcut)
             count += 1
+        elif _quoted_name(statements[index]) is not None:
+            statements[index] = _guarded(statements[index])
+            index += 1
+            count += 1
         else:
             index += 1
     return count
 
 
 def _is_shortcut(statement: ast.stmt) -> bool:
-    """The test :func:`_shortcut` writes (Chameleon never calls the search by this name)."""
+    """The test :func:`_shortcut` or :func:`_guarded` writes (Chameleon never calls
+    the search by this name)."""
     if not (isinstance(statement, ast.If) and isinstance(statement.test, ast.BoolOp)):
         return False
     search = statement.test.values[-1]
@@ -299,6 +320,23 @@ elif __tt is int or __tt is float:
 else:
     pass
 """
+
+
+_GUARD = "if type(X) is not str or g_re_needs_escape(X) is not None:\n    pass\n"
+
+
+def _guarded(quote: ast.stmt) -> ast.stmt:
+    """``X = __quote(X, ...)`` made only for a value it may change.
+
+    One value of a text with several (``Page ${n} of ${pages}``) is quoted
+    alone and joined after; ``__quote`` hands a str with nothing to escape
+    back as it is, so for that value the call is skipped."""
+    name = _assigned_name(quote)
+    assert name is not None
+    guard = ast.parse(_GUARD.replace("X", name)).body[0]
+    assert isinstance(guard, ast.If)
+    guard.body = [quote]
+    return guard
 
 
 def _shortcut(group: list[ast.stmt]) -> list[ast.stmt]:
