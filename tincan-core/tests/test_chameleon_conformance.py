@@ -45,7 +45,7 @@ import httpx
 import pytest
 import tincan_core
 from chameleon import PageTemplate, PageTemplateFile
-from tincan_core import _cache, _fastcompile, _fastquote
+from tincan_core import _cache, _fastcompile, _fastprogram
 from tincan_core._header import universal_newlines
 
 DATA = Path(__file__).parent / "data" / "chameleon_conformance"
@@ -415,7 +415,7 @@ def test_chameleons_own_templates_compile_to_plain_chameleons_program(
         plain = [_program_source(body) for body in bodies]
     if not _fastcompile.install():
         pytest.skip("the faster compile is off (this Chameleon, or TINCAN_CHAMELEON_SPEEDUP)")
-    with _fastquote.unrewritten():  # it changes the program on purpose: test_fastquote.py
+    with _fastprogram.unrewritten():  # it changes the program on purpose: test_fastprogram.py
         fast = [_program_source(body) for body in bodies]
     assert sum(1 for source in plain if "def render" in source) >= 150
     assert [i for i, (a, b) in enumerate(zip(fast, plain, strict=True)) if a != b] == []

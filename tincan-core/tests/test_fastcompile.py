@@ -1,7 +1,7 @@
 """The faster compile makes the program plain Chameleon makes, and only where it was checked.
 
-(Less the interpolation test of :mod:`tincan_core._fastquote`, which changes the
-program on purpose; ``test_fastquote.py`` compares the program it makes.)
+(Less the interpolation test of :mod:`tincan_core._fastprogram`, which changes the
+program on purpose; ``test_fastprogram.py`` compares the program it makes.)
 
 The conformance corpus (``test_chameleon_conformance.py``) proves the renders
 the same, with it and without it; here the generated Python source itself is
@@ -27,7 +27,7 @@ from chameleon import PageTemplate, astutil, codegen, compiler
 from chameleon.tokenize import Token
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from tincan_core import _fastcompile, _fastquote, _fastsnippets, _fastunparse, _gcpace
+from tincan_core import _fastcompile, _fastprogram, _fastsnippets, _fastunparse, _gcpace
 
 with _fastcompile.disabled():
     PLAIN_TEMPLATE = codegen.template
@@ -109,7 +109,7 @@ def test_the_generated_source_is_plain_chameleons(restored: None) -> None:
         pytest.skip("the faster compile is off for this Chameleon")
     bodies = _bodies()
     assert len(bodies) >= 20
-    with _fastquote.unrewritten():  # its own test: tests/test_fastquote.py
+    with _fastprogram.unrewritten():  # its own test: tests/test_fastprogram.py
         fast = [_generated(body) for body in bodies]
     _fastcompile.uninstall()
     plain = [_generated(body) for body in bodies]
@@ -130,7 +130,7 @@ def test_the_interpolation_test_is_all_that_the_generated_program_adds(restored:
             assert ours == theirs  # an error, reported the same
             continue
         tree = ast.parse(theirs)  # comments are not part of the tree
-        rewritten += _fastquote.rewrite(tree)
+        rewritten += _fastprogram.rewrite(tree)
         assert ast.dump(ast.parse(ours)) == ast.dump(tree)
     assert rewritten >= 30
 

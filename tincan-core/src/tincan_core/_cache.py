@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from types import CodeType
 from typing import Any
 
-from . import _fastcompile, _fastquote
+from . import _fastcompile, _fastprogram
 from ._compact import compact
 from ._errors import TinCanError
 from ._fastcompile import chameleon_version
@@ -94,14 +94,14 @@ _tags: dict[bool, bytes] = {}
 
 def cache_tag() -> bytes:
     """What every entry must start with: format, Python magic, TinCan and Chameleon
-    versions, and whether programs carry the interpolation test of :mod:`._fastquote`
+    versions, and whether programs carry the interpolation test of :mod:`._fastprogram`
     (a program compiled without it, with ``TINCAN_CHAMELEON_SPEEDUP=0``, is not
     taken for one with it, nor the other way round)."""
-    rewritten = _fastcompile.installed() and _fastquote.enabled()
+    rewritten = _fastcompile.installed() and _fastprogram.enabled()
     tag = _tags.get(rewritten)
     if tag is None:
         versions = f"tincan-core {__version__}\nchameleon {_chameleon_version()}\n"
-        programs = f"interpolation test {_fastquote.REVISION if rewritten else 'none'}\n"
+        programs = f"interpolation test {_fastprogram.REVISION if rewritten else 'none'}\n"
         text = (versions + programs).encode("ascii", "replace")
         tag = _tags[rewritten] = _FORMAT + importlib.util.MAGIC_NUMBER + text
     return tag

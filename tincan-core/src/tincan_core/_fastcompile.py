@@ -28,7 +28,7 @@ More parts, each making what Chameleon makes:
   calls are skipped: locations were made only for ``ast.unparse``, which
   writes none of them (:func:`_ast_unlocated`).
 * Interpolations of a str with nothing to escape, an int or a float skip
-  Chameleon's ``__quote`` call and conversion (:mod:`._fastquote`). This one
+  Chameleon's ``__quote`` call and conversion (:mod:`._fastprogram`). This one
   changes the program, not what it renders.
 * While a template compiles, the garbage collector runs less often
   (:mod:`._gcpace`): a compile makes hundreds of thousands of short-lived
@@ -408,13 +408,13 @@ def _patches() -> list[tuple[Any, str, Any]]:
 
 
 def _rewriting(unparse: Any) -> Any:
-    """``unparse`` of a program whose interpolations were given :mod:`._fastquote`'s test."""
-    from . import _fastquote
+    """``unparse`` of a program whose interpolations were given :mod:`._fastprogram`'s test."""
+    from . import _fastprogram
 
     @functools.wraps(unparse)
     def _unparse(tree: Any) -> str:
         if isinstance(tree, ast.Module):
-            _fastquote.rewrite(tree)
+            _fastprogram.rewrite(tree)
         return str(unparse(tree))
 
     return _unparse

@@ -1,4 +1,5 @@
-"""Interpolations that skip Chameleon's escaping call when there is nothing to escape.
+"""Programs that render what Chameleon's render, with fewer calls: interpolations that
+skip the escaping call when there is nothing to escape, and fewer appends.
 
 For every ``${...}`` in text or in an attribute, and every ``tal:content`` or
 ``tal:replace`` of text, a Chameleon 4.6 program calls its ``__quote`` function
@@ -21,6 +22,11 @@ text; only the number of calls per interpolation changes (one ``__quote`` call,
 a regular expression search and about ten comparisons, against a type test and
 the same search).
 
+Runs of constant text a program appends with only Chameleon's bookkeeping in
+between (``__token``, ``__attrs_*`` and ``__default_*`` assignments of a name
+or a constant, comment placeholders) are appended as one text: ``'</td>'``
+then ``'<td>'`` becomes ``'</td><td>'``. The stream joins to the same page.
+
 A group is rewritten only when it has exactly the shape Chameleon 4.6.0 emits
 (checked statement by statement), in a module that defines Chameleon's
 ``g_re_needs_escape``; the test reads that same search. It is part of the
@@ -28,7 +34,7 @@ compile speed-up of :mod:`._fastcompile`, installed only for the Chameleon
 versions that module was checked against, and proven the same way: the
 conformance corpus and Chameleon's own test templates render identically
 with and without it (``tests/test_chameleon_conformance.py``,
-``tests/test_fastquote.py``).
+``tests/test_fastprogram.py``).
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ __all__ = ["REVISION", "enabled", "rewrite", "unrewritten"]
 
 # Written into the template cache's tag, so a cache of programs rewritten by
 # another revision (or not at all) is not taken for this one's.
-REVISION = 1
+REVISION = 2
 
 _SEARCH = "g_re_needs_escape"
 # What Chameleon assigns to it, as ast.unparse writes it.
@@ -71,7 +77,8 @@ def unrewritten() -> Iterator[None]:
 
 
 def rewrite(tree: ast.Module) -> int:
-    """Rewrite ``tree`` (a program Chameleon generated) in place; the number of groups."""
+    """Rewrite ``tree`` (a program Chameleon generated) in place; the number of
+    interpolations given the test."""
     if not _on or not _defines_search(tree):
         return 0
     return _rewrite_statements(tree.body)
@@ -127,7 +134,66 @@ def _rewrite_statements(statements: list[ast.stmt]) -> int:
             count += 1
         else:
             index += 1
+    _join_texts(statements)
     return count
+
+
+def _appended_text(statement: ast.stmt) -> tuple[str, str] | None:
+    """(function, text) of ``__append('text')`` (or another stream's ``__append_*``)."""
+    if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
+        return None
+    call = statement.value
+    if (
+        isinstance(call.func, ast.Name)
+        and call.func.id.startswith("__append")
+        and len(call.args) == 1
+        and not call.keywords
+        and isinstance(call.args[0], ast.Constant)
+        and type(call.args[0].value) is str
+    ):
+        return call.func.id, call.args[0].value
+    return None
+
+
+_BOOKKEEPING = ("__attrs_", "__default_")
+
+
+def _is_bookkeeping(statement: ast.stmt) -> bool:
+    """A statement an append of constant text may move above: it neither writes
+    nor rebinds a stream, and cannot fail."""
+    if isinstance(statement, ast.Expr):
+        return isinstance(statement.value, ast.Constant)  # a comment's placeholder
+    name = _assigned_name(statement)
+    return (
+        name is not None
+        and (name == "__token" or name.startswith(_BOOKKEEPING))
+        and isinstance(statement.value, (ast.Name, ast.Constant))  # type: ignore[attr-defined]
+    )
+
+
+def _join_texts(statements: list[ast.stmt]) -> None:
+    """Append each run of constant texts as one (:func:`_is_bookkeeping` between them)."""
+    joined: list[ast.stmt] = []
+    last: int | None = None  # where in ``joined`` the run's append is
+    for statement in statements:
+        appended = _appended_text(statement)
+        if appended is not None and last is not None:
+            function, text = _appended_text(joined[last])  # type: ignore[misc]
+            if function == appended[0]:
+                # New nodes: Chameleon's tree may share the old ones elsewhere.
+                call = ast.Call(
+                    ast.Name(function, ast.Load()), [ast.Constant(text + appended[1])], []
+                )
+                joined[last] = ast.fix_missing_locations(
+                    ast.copy_location(ast.Expr(call), joined[last])
+                )
+                continue
+        if appended is not None:
+            last = len(joined)
+        elif not _is_bookkeeping(statement):
+            last = None
+        joined.append(statement)
+    statements[:] = joined
 
 
 def _is_shortcut(statement: ast.stmt) -> bool:

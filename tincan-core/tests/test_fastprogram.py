@@ -1,6 +1,6 @@
 """The interpolation test of the faster compile renders what Chameleon renders, for any value.
 
-:mod:`tincan_core._fastquote` changes the program Chameleon generates: a str
+:mod:`tincan_core._fastprogram` changes the program Chameleon generates: a str
 with nothing to escape, an int or a float skips the escaping call. Here the same
 template, compiled with and without it, renders every kind of value through
 every kind of interpolation, with the same text or the same error; the
@@ -19,7 +19,7 @@ import pytest
 from chameleon import PageTemplate
 from hypothesis import example, given
 from hypothesis import strategies as st
-from tincan_core import _cache, _fastcompile, _fastquote
+from tincan_core import _cache, _fastcompile, _fastprogram
 
 pytestmark = pytest.mark.skipif(
     not _fastcompile.install(), reason="the faster compile is off for this Chameleon"
@@ -148,7 +148,7 @@ def test_common_values_render_what_they_rendered() -> None:
 
 
 def _program(body: str) -> ast.Module:
-    with _fastquote.unrewritten():
+    with _fastprogram.unrewritten():
         template = PageTemplate(body, keep_source=True)
         template.cook_check()
     return ast.parse(template.source)
@@ -158,12 +158,12 @@ def test_each_interpolation_gets_the_test() -> None:
     tree = _program("<p class='${a}'>${b}<b>text ${c}</b><i tal:content='d'/><u>${e}${f}</u></p>")
     # class, ${b}, "text ${c}", tal:content: the whole group; "${e}${f}" is one
     # text of two values, each quoted alone and joined after: each quote.
-    assert _fastquote.rewrite(tree) == 6
+    assert _fastprogram.rewrite(tree) == 6
     source = ast.unparse(tree)
     assert source.count("g_re_needs_escape(") == 6
     assert source.count("elif __tt is int or __tt is float:") == 4
     compile(tree, "<rewritten>", "exec")
-    assert _fastquote.rewrite(tree) == 0  # once is all
+    assert _fastprogram.rewrite(tree) == 0  # once is all
     assert ast.unparse(tree) == source
 
 
@@ -177,7 +177,7 @@ def test_a_program_without_chameleons_escape_search_is_left_alone() -> None:
         )
     ]
     before = ast.dump(tree)
-    assert _fastquote.rewrite(tree) == 0
+    assert _fastprogram.rewrite(tree) == 0
     assert ast.dump(tree) == before
 
 
@@ -186,7 +186,7 @@ def test_a_group_of_another_shape_is_left_alone() -> None:
     before = ast.unparse(tree)
     # A default marker that could be a str: a str value might be it.
     changed = ast.parse(before.replace("'&#0;', None, None)", "'&#0;', None, 'marker')"))
-    assert _fastquote.rewrite(changed) == 0
+    assert _fastprogram.rewrite(changed) == 0
     # Something between the escaping and the append: no whole group.
     changed = ast.parse(before)
     for node in ast.walk(changed):
@@ -197,7 +197,7 @@ def test_a_group_of_another_shape_is_left_alone() -> None:
                         statements.insert(index + 1, ast.parse("log()").body[0])
                         break
     assert "log()" in ast.unparse(changed)
-    assert _fastquote.rewrite(changed) == 1  # the quote alone, as in a text of two values
+    assert _fastprogram.rewrite(changed) == 1  # the quote alone, as in a text of two values
     assert "elif __tt is int or __tt is float:" not in ast.unparse(changed)
 
 
@@ -206,7 +206,7 @@ def test_turned_off_the_program_is_chameleons() -> None:
     with _fastcompile.disabled():
         plain = PageTemplate(body, keep_source=True)
         plain.cook_check()
-    with _fastquote.unrewritten():
+    with _fastprogram.unrewritten():
         unrewritten = PageTemplate(body, keep_source=True)
         unrewritten.cook_check()
     rewritten = PageTemplate(body, keep_source=True)
@@ -218,9 +218,49 @@ def test_turned_off_the_program_is_chameleons() -> None:
 
 def test_the_template_cache_tells_rewritten_programs_apart() -> None:
     with_test = _cache.cache_tag()
-    with _fastquote.unrewritten():
+    with _fastprogram.unrewritten():
         without = _cache.cache_tag()
     with _fastcompile.disabled():
         plain = _cache.cache_tag()
     assert with_test != without == plain
-    assert f"interpolation test {_fastquote.REVISION}".encode() in with_test
+    assert f"interpolation test {_fastprogram.REVISION}".encode() in with_test
+
+
+def _texts(tree: ast.Module) -> list[str]:
+    return [
+        node.value.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and node.value.func.id == "__append"
+        and node.value.args
+        and isinstance(node.value.args[0], ast.Constant)
+    ]
+
+
+def test_texts_appended_one_after_another_are_appended_as_one() -> None:
+    body = "<table class='t'>\n<tr><td>1</td><td title='x'>2</td></tr>\n</table>"
+    tree = _program(body)
+    before = _texts(tree)
+    _fastprogram.rewrite(tree)
+    after = _texts(tree)
+    assert len(after) < len(before) and "".join(after) == "".join(before)
+    assert after == ["<table class='t'>\n<tr><td>1</td><td title='x'>2</td></tr>\n</table>"]
+    with _fastcompile.disabled():
+        plain = PageTemplate(body)
+    assert PageTemplate(body).render() == plain.render()
+
+
+def test_a_text_is_not_moved_above_anything_but_bookkeeping() -> None:
+    tree = _program("<p>a</p><p>b</p>")
+    source = re.sub(
+        r"^( *)(__append\('<p>b</p>'\))",
+        r"\1__append = other.append\n\1\2",
+        ast.unparse(tree),
+        flags=re.MULTILINE,
+    )
+    tree = ast.parse(source)
+    assert "__append = other.append" in source
+    _fastprogram.rewrite(tree)
+    assert _texts(tree) == ["<p>a</p>", "<p>b</p>"]
