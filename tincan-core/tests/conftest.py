@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import tincan_core
+from chameleon import PageTemplate
 from hypothesis import HealthCheck, settings
 
 # The repository's hypothesis profiles, here too so that these tests behave the same
@@ -212,3 +214,46 @@ def serve_app() -> Iterator[Callable[[Any], str]]:
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+# -- the Python program Chameleon makes of a template, for comparing two compiles -------------
+# Chameleon names temporaries after id()s of its objects and its comments show
+# addresses: the names of each prefix are numbered in order of appearance and the
+# addresses dropped. Numbering by prefix and id, not by id alone: an address Python
+# reuses for a new object may be met under two prefixes in one run and not in
+# another, and names of different prefixes differ whatever their numbers.
+
+_GENERATED_NAME = re.compile(r"(_\w*?_)(\d{9,})")
+# The streams of an i18n:translate block are named after the id() of its translation
+# context, an object dropped when the block ends: a later block may get its address,
+# and so the same names, in one run and not in another (plain Chameleon alike).
+# Those names are compared without the id.
+_TRANSLATION_STREAM = re.compile(r"(__(?:stream|append)_)\d{9,}(_\w+)")
+_ADDRESS = re.compile(r" at (0x)?[0-9a-f]{6,}>")  # reprs in Chameleon's comments
+
+
+def _renumbered(source: str) -> str:
+    """``source`` with its id()-based names numbered and its addresses dropped."""
+    numbers: dict[tuple[str, str], str] = {}
+    source = _TRANSLATION_STREAM.sub(r"\1T\2", _ADDRESS.sub(" at ...>", source))
+    return _GENERATED_NAME.sub(
+        lambda m: m.group(1) + numbers.setdefault(m.groups(), str(len(numbers))), source
+    )
+
+
+def _program_source(body: str) -> str:
+    """The program Chameleon (as installed now) makes of ``body``, renumbered; or the
+    error it reports, as ``Kind: message``."""
+    try:
+        template = PageTemplate(body, keep_source=True)
+        template.cook_check()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return _renumbered(str(template.source))
+
+
+@pytest.fixture(scope="session")
+def program_source() -> Callable[[str], str]:
+    """The program Chameleon (as installed when called) makes of a template body,
+    renumbered; or the error it reports, as ``Kind: message``."""
+    return _program_source

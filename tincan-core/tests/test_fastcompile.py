@@ -14,11 +14,10 @@ from __future__ import annotations
 import ast
 import copy
 import gc
-import re
 import textwrap
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +38,6 @@ with _fastcompile.disabled():
     PLAIN_COMPILER_VISIT = compiler.Compiler.visit
 
 CORPUS = Path(__file__).parent / "data" / "chameleon_conformance"
-_GENERATED = re.compile(r"(_\w*?_)(\d{9,})")
-# The streams of an i18n:translate block are named after the id() of its translation
-# context, an object dropped when the block ends: a later block may get its address,
-# and so the same names, in one run and not in another (plain Chameleon alike).
-# Those names are compared without the id.
-_TRANSLATION_STREAM = re.compile(r"(__(?:stream|append)_)\d{9,}(_\w+)")
-_ADDRESS = re.compile(r" at (0x)?[0-9a-f]{6,}>")  # reprs in Chameleon's comments
-
-
 @pytest.fixture
 def restored() -> Iterator[None]:
     """Whatever a test does to the installation, the next one finds it as it was."""
@@ -56,28 +46,6 @@ def restored() -> Iterator[None]:
     _fastcompile.uninstall()
     if was:
         _fastcompile.install()
-
-
-def _renumbered(source: str) -> str:
-    """Chameleon names temporaries after id()s of its objects (and its comments show
-    addresses): number the names of each prefix in order of appearance, drop the
-    addresses. Numbering by prefix and id, not by id alone: an address Python reuses
-    for a new object may be met under two prefixes in one run and not in another,
-    and names of different prefixes differ whatever their numbers."""
-    numbers: dict[tuple[str, str], str] = {}
-    source = _TRANSLATION_STREAM.sub(r"\1T\2", _ADDRESS.sub(" at ...>", source))
-    return _GENERATED.sub(
-        lambda m: m.group(1) + numbers.setdefault(m.groups(), str(len(numbers))), source
-    )
-
-
-def _generated(body: str) -> str:
-    try:
-        template = PageTemplate(body, keep_source=True)
-        template.cook_check()
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return _renumbered(template.source)
 
 
 # Expressions of every kind in one page, as the benchmark pages use them.
@@ -104,26 +72,30 @@ def _bodies() -> list[str]:
     return texts
 
 
-def test_the_generated_source_is_plain_chameleons(restored: None) -> None:
+def test_the_generated_source_is_plain_chameleons(
+    restored: None, program_source: Callable[[str], str]
+) -> None:
     if not _fastcompile.install():
         pytest.skip("the faster compile is off for this Chameleon")
     bodies = _bodies()
     assert len(bodies) >= 20
     with _fastprogram.unrewritten():  # its own test: tests/test_fastprogram.py
-        fast = [_generated(body) for body in bodies]
+        fast = [program_source(body) for body in bodies]
     _fastcompile.uninstall()
-    plain = [_generated(body) for body in bodies]
+    plain = [program_source(body) for body in bodies]
     assert fast == plain
     assert sum(1 for source in plain if "def render" in source) >= 15
 
 
-def test_the_interpolation_test_is_all_that_the_generated_program_adds(restored: None) -> None:
+def test_the_interpolation_test_is_all_that_the_generated_program_adds(
+    restored: None, program_source: Callable[[str], str]
+) -> None:
     if not _fastcompile.install():
         pytest.skip("the faster compile is off for this Chameleon")
     bodies = _bodies()
-    fast = [_generated(body) for body in bodies]
+    fast = [program_source(body) for body in bodies]
     _fastcompile.uninstall()
-    plain = [_generated(body) for body in bodies]
+    plain = [program_source(body) for body in bodies]
     rewritten = 0
     for ours, theirs in zip(fast, plain, strict=True):
         if "def render" not in theirs:
@@ -686,14 +658,16 @@ def test_an_expression_the_parser_warns_about_warns_at_every_compile(
     assert warned() == warned() == plain
 
 
-def test_chameleons_snippets_parse_without_warnings(restored: None) -> None:
+def test_chameleons_snippets_parse_without_warnings(
+    restored: None, program_source: Callable[[str], str]
+) -> None:
     """Snippets are parsed once a process however they parse: Chameleon's own texts,
     none of which the parser warns about (else plain Chameleon would warn at every
     compile, and the faster one once)."""
     if not _fastcompile.install():
         pytest.skip("the faster compile is off for this Chameleon")
     for body in _bodies():
-        _generated(body)
+        program_source(body)
     assert len(_fastsnippets._parsed) >= 30
     for source, mode in list(_fastsnippets._parsed):
         with warnings.catch_warnings():
