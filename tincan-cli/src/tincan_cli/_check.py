@@ -15,7 +15,7 @@ from ._errors import EXIT_FAILURE, EXIT_OK
 from ._options import check_encoding, stderr_is_terminal
 from ._options import check_webapp as webapp_directory
 
-__all__ = ["BackgroundCheck", "check_command", "check_summary", "warnings_note"]
+__all__ = ["BackgroundCheck", "LateNote", "check_command", "check_summary", "warnings_note"]
 
 
 def _count(count: int, word: str) -> str:
@@ -80,7 +80,39 @@ def check_command(
     return EXIT_FAILURE if report.failed(strict=strict) else EXIT_OK
 
 
-class BackgroundCheck:
+class LateNote:
+    """A note that is ready some time after serving starts.
+
+    :meth:`claim` gives it if it is ready within ``wait`` seconds; otherwise it is
+    printed on its own line when :meth:`deliver` brings it."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._note = ""
+        self._claimed = False
+
+    @property
+    def delivered(self) -> bool:
+        return self._done.is_set()
+
+    def deliver(self, note: str) -> None:
+        with self._lock:
+            self._note = note
+            late = self._claimed
+        self._done.set()
+        if late and note:
+            print(note, flush=True)
+
+    def claim(self, wait: float = 0.3) -> str:
+        """The note now (``""`` when there is nothing to say or it comes later)."""
+        self._done.wait(wait)
+        with self._lock:
+            self._claimed = True
+            return self._note
+
+
+class BackgroundCheck(LateNote):
     """``check_app`` on a launched app in a thread, so serving starts at once.
 
     :meth:`note` gives the summary note if the check is done within ``wait``
@@ -90,12 +122,9 @@ class BackgroundCheck:
     """
 
     def __init__(self, app: TinCan, *, background: bool = True) -> None:
+        super().__init__()
         self._app = app
         self._background = background
-        self._done = threading.Event()
-        self._lock = threading.Lock()
-        self._note: str | None = None
-        self._claimed = False
         if background:
             threading.Thread(target=self._run, name="tincan-check", daemon=True).start()
 
@@ -104,18 +133,10 @@ class BackgroundCheck:
             note = warnings_note(check_app(self._app))
         except Exception:  # a check that fails must never disturb serving
             note = ""
-        with self._lock:
-            self._note = note
-            late = self._claimed
-        self._done.set()
-        if late and note:
-            print(note, flush=True)
+        self.deliver(note)
 
     def note(self, wait: float = 0.3) -> str:
         """The note now (``""`` when there is nothing to say or it comes later)."""
-        if not self._background and not self._done.is_set():
+        if not self._background and not self.delivered:
             self._run()
-        self._done.wait(wait)
-        with self._lock:
-            self._claimed = True
-            return self._note or ""
+        return self.claim(wait)

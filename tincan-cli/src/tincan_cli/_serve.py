@@ -7,7 +7,6 @@ import logging
 import os
 import secrets
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from tincan_core import (
     session_key_configured,
 )
 
-from ._check import BackgroundCheck, warnings_note
+from ._check import BackgroundCheck, LateNote, warnings_note
 from ._errors import EXIT_FAILURE, EXIT_OK, CommandError, UsageError
 from ._options import check_encoding, check_webapp
 from ._output import command_logger, plain_logger
@@ -218,19 +217,13 @@ def _serve_launched(
     return run_server(app, settings, announce, log)
 
 
-class _CompiledSummary:
+class _CompiledSummary(LateNote):
     """What the background compile found, for the announcement or a line of its own.
 
     A small webapp is compiled before the server announces itself: the check's
     note is then part of the "Serving" line, as with a complete launch. Otherwise
     it is printed when the compile is done.
     """
-
-    def __init__(self) -> None:
-        self._done = threading.Event()
-        self._lock = threading.Lock()
-        self._note = ""
-        self._claimed = False
 
     def compiled(self, done: OnDemandLaunch) -> None:
         found = done.errors - done.launch_errors
@@ -242,19 +235,11 @@ class _CompiledSummary:
             with contextlib.suppress(Exception):  # a check that fails must not disturb serving
                 note = warnings_note(check_app(done.app))
         _stderr(text)
-        with self._lock:
-            self._note = note
-            late = self._claimed
-        self._done.set()
-        if late and note:
-            print(note, flush=True)
+        self.deliver(note)
 
     def note(self, wait: float = 0.3) -> str:
         """The check's note if the compile is done within ``wait`` seconds, else ``""``."""
-        self._done.wait(wait)
-        with self._lock:
-            self._claimed = True
-            return self._note
+        return self.claim(wait)
 
 
 def _serve_on_demand(
