@@ -386,24 +386,18 @@ class Builder(PageSources):
         )
 
     def page_callback(self, page: RoutedPage) -> Callable[[], Any]:
-        if isinstance(page, PlannedPage):
-            return self.planned_callback(page)
-        page_class, render = self.observed(page, error_page=False)
-        return page_handler(page_class, render, page.loads, self.log, self.display(page.relpath))
+        compiled = _compiled(page)
+        page_class, render = self.observed(compiled, error_page=False)
+        return page_handler(
+            page_class, render, compiled.loads, self.log, self.display(compiled.relpath)
+        )
 
     def error_callback(self, page: RoutedPage) -> Callable[[bottle.HTTPError], Any]:
-        if isinstance(page, PlannedPage):
-            return self.planned_error_callback(page)
-        page_class, render = self.observed(page, error_page=True)
-        return error_handler(page_class, render, page.loads, self.log, self.display(page.relpath))
-
-    def planned_callback(self, page: PlannedPage) -> Callable[[], Any]:
-        """The route callback of a page compiled when first requested."""
-        raise TypeError(f"{page.relpath}: only an on-demand launch routes uncompiled pages")
-
-    def planned_error_callback(self, page: PlannedPage) -> Callable[[bottle.HTTPError], Any]:
-        """The error handler of an error page compiled when first needed."""
-        raise TypeError(f"{page.relpath}: only an on-demand launch routes uncompiled pages")
+        compiled = _compiled(page)
+        page_class, render = self.observed(compiled, error_page=True)
+        return error_handler(
+            page_class, render, compiled.loads, self.log, self.display(compiled.relpath)
+        )
 
     def add_error_pages(self, pages: list[RoutedPage]) -> None:
         """Register error pages; explicit codes win over catch-all pages."""
@@ -437,3 +431,10 @@ class Builder(PageSources):
                 self.info(RouteInfo("", "error", page.relpath, (), **self.describe(page)))
             self.app.error_handler[code] = callback
 
+
+def _compiled(page: RoutedPage) -> CompiledPage:
+    """``page``, which a complete launch has compiled (an on-demand one routes the
+    others itself: ``_ondemand.OnDemandBuilder``)."""
+    if not isinstance(page, CompiledPage):
+        raise TypeError(f"{page.relpath}: only an on-demand launch routes uncompiled pages")
+    return page

@@ -117,11 +117,15 @@ class OnDemandBuilder(Builder):
         self.error(exc)
         self.broken.setdefault(relpath, []).append(exc)
 
-    def planned_callback(self, page: PlannedPage) -> Callable[[], Any]:
-        return _OnDemandRoute(self, page.relpath)
+    def page_callback(self, page: RoutedPage) -> Callable[[], Any]:
+        if isinstance(page, PlannedPage):  # compiled when first requested
+            return _OnDemandRoute(self, page.relpath)
+        return super().page_callback(page)
 
-    def planned_error_callback(self, page: PlannedPage) -> Callable[[bottle.HTTPError], Any]:
-        return _OnDemandRoute(self, page.relpath)
+    def error_callback(self, page: RoutedPage) -> Callable[[bottle.HTTPError], Any]:
+        if isinstance(page, PlannedPage):  # compiled when first needed
+            return _OnDemandRoute(self, page.relpath)
+        return super().error_callback(page)
 
     # -- compiling ---------------------------------------------------------------------
     def ready(self, relpath: str) -> Callback:
