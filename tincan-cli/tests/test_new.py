@@ -185,11 +185,14 @@ def test_the_starter_checks_clean_and_hints_at_its_webapp(
     assert f"{starter / 'webapp'} is one" in capsys.readouterr().err
 
 
-def test_the_starters_pyproject_depends_on_tincan(starter: Path) -> None:
+def test_the_starters_pyproject_and_readme_name_this_release(starter: Path) -> None:
     project = tomllib.loads((starter / "pyproject.toml").read_text(encoding="utf-8"))
     assert project["project"]["name"] == "mysite"
     assert project["project"]["dependencies"] == ["tincan>=0.2,<0.3"]
     assert "tincan[testing]>=0.2,<0.3" in project["dependency-groups"]["dev"]
+    readme = (starter / "README.md").read_text(encoding="utf-8")
+    assert 'pip install --find-links DIST "tincan[testing]>=0.2,<0.3" mypy' in readme
+    assert "{" not in readme  # no placeholder left
     ignored = (starter / ".gitignore").read_text().splitlines()
     assert {".venv/", "__pycache__/", ".pytest_cache/", "/webapp/WEB-INF/secret.key"} <= set(
         ignored

@@ -38,7 +38,18 @@ def starter_files() -> dict[str, bytes]:
                 files[relpath] = child.read_bytes()
 
     collect(resources.files(__package__ or "tincan_cli").joinpath(_STARTER), "")
+    # The README's install line names this release's range, as pyproject.toml does.
+    files["README.md"] = files["README.md"].replace(_RANGE, version_range().encode("ascii"))
     return files
+
+
+_RANGE = b"{tincan-version-range}"
+
+
+def version_range() -> str:
+    """The versions a new project requires: this minor release, ``>=0.2,<0.3``."""
+    major, minor = (int(part) for part in __version__.split(".")[:2])
+    return f">={major}.{minor},<{major}.{minor + 1}"
 
 
 def _check_target(target: str) -> None:
@@ -81,10 +92,10 @@ name = "{name}"
 version = "0.1.0"
 description = "A TinCan webapp"
 requires-python = ">=3.11"
-dependencies = ["tincan>={minor},<{next_minor}"]
+dependencies = ["tincan{versions}"]
 
 [dependency-groups]
-dev = ["tincan[testing]>={minor},<{next_minor}", "mypy>=1.10"]
+dev = ["tincan[testing]{versions}", "mypy>=1.10"]
 
 [tool.pytest.ini_options]
 testpaths = ["tests"]
@@ -106,10 +117,7 @@ def project_name(target: str) -> str:
 def generated_files(target: str) -> dict[str, bytes]:
     """The files made for each new project: pyproject.toml, .gitignore, the webapp's
     settings and its own session key."""
-    major, minor = (int(part) for part in __version__.split(".")[:2])
-    pyproject = _PYPROJECT.format(
-        name=project_name(target), minor=f"{major}.{minor}", next_minor=f"{major}.{minor + 1}"
-    )
+    pyproject = _PYPROJECT.format(name=project_name(target), versions=version_range())
     return {
         ".gitignore": _GITIGNORE.encode("utf-8"),
         "pyproject.toml": pyproject.encode("utf-8"),
