@@ -1,7 +1,11 @@
-"""Suite-wide settings: hypothesis profiles sized for the 2-core CI machines."""
+"""Suite-wide settings: hypothesis profiles sized for the 2-core CI machines, and the
+demo databases a session leaves in the temporary directory removed."""
 
 import os
+import tempfile
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -12,3 +16,26 @@ settings.register_profile(
 )
 settings.register_profile("thorough", parent=settings.get_profile("default"), max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+# The demo keeps a webapp's guestbook, when no database is set, in a per-user directory
+# of the shared temporary directory. Tests set one where they can; servers that run as
+# another user (www-data under Apache) and tests of that default cannot. What a test
+# session adds there is removed when it ends; what was there before is left alone.
+_DEMO_DATABASES = "tincan-demo-*"
+
+
+def _demo_databases() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob(f"{_DEMO_DATABASES}/guestbook-*.sqlite*"))
+
+
+_before_session: set[Path] = set()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _before_session.update(_demo_databases())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for path in _demo_databases() - _before_session:
+        path.unlink(missing_ok=True)
