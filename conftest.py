@@ -1,6 +1,7 @@
 """Suite-wide settings: hypothesis profiles sized for the 2-core CI machines, and the
 demo databases a session leaves in the temporary directory removed."""
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -26,7 +27,8 @@ _DEMO_DATABASES = "tincan-demo-*"
 
 
 def _demo_databases() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob(f"{_DEMO_DATABASES}/guestbook-*.sqlite*"))
+    temporary = Path(tempfile.gettempdir())
+    return {*temporary.glob(_DEMO_DATABASES), *temporary.glob(f"{_DEMO_DATABASES}/guestbook-*")}
 
 
 _before_session: set[Path] = set()
@@ -37,5 +39,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    for path in _demo_databases() - _before_session:
-        path.unlink(missing_ok=True)
+    # Files first, then the directories made for them, if nothing else is in them.
+    for path in sorted(_demo_databases() - _before_session, key=lambda p: -len(p.parts)):
+        with contextlib.suppress(OSError):
+            path.rmdir() if path.is_dir() else path.unlink()
