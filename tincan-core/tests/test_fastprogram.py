@@ -27,15 +27,20 @@ pytestmark = pytest.mark.skipif(
 
 # Every way a page shows a value as text: in text, around text, in attributes
 # (alone, among text, through tal:attributes), by tal:content and tal:replace,
-# inside a loop and a macro slot, and as structure (not rewritten: the control).
-FORMS = """\
-<div metal:define-macro="box" class="${v}" title="a ${v} b">${v}|text ${v}|${v} and ${v}<span
-  tal:content="v">d</span><b tal:replace="v">d</b><i tal:attributes="data-v v; alt v">${v}</i><ul
-  ><li tal:repeat="x [v, v]" class="row-${repeat.x.odd}">${x}</li></ul><em
-  tal:content="structure v">s</em><slot metal:define-slot="s">${v}</slot></div>
+# and as structure (not rewritten: the control); in a loop (where the test is
+# written) and outside one, in a macro and in a slot filled from another template.
+_SHOWN = """\
+<p class="${v}" title="a ${v} b">${v}|text ${v}|${v} and ${v}<span
+  tal:content="v">d</span><b tal:replace="v">d</b><i tal:attributes="data-v v; alt v">${v}</i><em
+  tal:content="structure v">s</em></p>"""
+FORMS = f"""\
+<div metal:define-macro="box">{_SHOWN}<ul><li tal:repeat="x [v, v]"
+  class="row-${{repeat.x.odd}}">${{x}}{_SHOWN}</li></ul><slot
+  metal:define-slot="s">${{v}}</slot></div>
 """
 USER = """\
-<p metal:use-macro="forms.macros['box']"><i metal:fill-slot="s">slot ${v}</i></p>
+<p metal:use-macro="forms.macros['box']"><i metal:fill-slot="s"
+  tal:repeat="n (1, 2)">slot ${v} ${n}</i></p>
 """
 
 
@@ -137,13 +142,14 @@ def test_every_value_renders_as_chameleon_renders_it(value: Any) -> None:
 def test_common_values_render_what_they_rendered() -> None:
     # Spelled out, so that a change in both programs alike is seen too.
     text = FAST.render(v=7)
-    assert text.startswith('<div class="7" title="a 7 b">7|text 7|7 and 7<span>7</span>7')
-    assert '<i data-v="7" alt="7">7</i>' in text
+    shown_7 = '<p class="7" title="a 7 b">7|text 7|7 and 7<span>7</span>7<i data-v="7" alt="7">7'
+    assert text.count(shown_7) == 3  # once, then in each of the two rows
+    assert '<li\n  class="row-">7' in text and 'class="row-odd">7' in text
     shown = FAST.render(v="<b>&'")
-    assert '<div class="&lt;b&gt;&amp;\'" title="a &lt;b&gt;&amp;\' b">' in shown
-    assert "<span>&lt;b&gt;&amp;'</span>" in shown
-    assert FAST.render(v=None).startswith('<div title="a  b">|text | and <span></span><i></i>')
-    assert "slot 2.5" in FAST_USER.render(v=2.5, forms=FAST)
+    assert shown.count('<p class="&lt;b&gt;&amp;\'" title="a &lt;b&gt;&amp;\' b">') == 3
+    assert shown.count("<span>&lt;b&gt;&amp;'</span>") == 3
+    assert FAST.render(v=None).count('<p title="a  b">|text | and <span></span><i></i>') == 3
+    assert "<i>slot 2.5 1</i>\n<i>slot 2.5 2</i>" in FAST_USER.render(v=2.5, forms=FAST)
     assert "math" not in FAST.render(v=math.inf)
 
 
@@ -155,20 +161,23 @@ def _program(body: str) -> ast.Module:
 
 
 def test_each_interpolation_gets_the_test() -> None:
-    tree = _program("<p class='${a}'>${b}<b>text ${c}</b><i tal:content='d'/><u>${e}${f}</u></p>")
+    looped = "<p class='${a}'>${b}<b>text ${c}</b><i tal:content='d'/><u>${e}${f}</u></p>"
+    once = _program(looped)
+    assert _fastprogram.rewrite(once) == 0  # outside a loop it runs once a render
+    tree = _program(f"<div tal:repeat='n (1, 2)'>{looped}</div>")
     # class, ${b}, "text ${c}", tal:content: the whole group; "${e}${f}" is one
     # text of two values, each quoted alone and joined after: each quote.
     assert _fastprogram.rewrite(tree) == 6
     source = ast.unparse(tree)
     assert source.count("g_re_needs_escape(") == 6
     assert source.count("elif __tt is int or __tt is float:") == 4
-    compile(tree, "<rewritten>", "exec")
+    compile(ast.fix_missing_locations(tree), "<rewritten>", "exec")
     assert _fastprogram.rewrite(tree) == 0  # once is all
     assert ast.unparse(tree) == source
 
 
 def test_a_program_without_chameleons_escape_search_is_left_alone() -> None:
-    tree = _program("<p>${b}</p>")
+    tree = _program("<p tal:repeat='n (1, 2)'>${b}</p>")
     tree.body = [
         statement
         for statement in tree.body
@@ -182,7 +191,7 @@ def test_a_program_without_chameleons_escape_search_is_left_alone() -> None:
 
 
 def test_a_group_of_another_shape_is_left_alone() -> None:
-    tree = _program("<p>${b}</p>")
+    tree = _program("<p tal:repeat='n (1, 2)'>${b}</p>")
     before = ast.unparse(tree)
     # A default marker that could be a str: a str value might be it.
     changed = ast.parse(before.replace("'&#0;', None, None)", "'&#0;', None, 'marker')"))
@@ -202,7 +211,7 @@ def test_a_group_of_another_shape_is_left_alone() -> None:
 
 
 def test_turned_off_the_program_is_chameleons() -> None:
-    body = "<p title='${a}'>${b}</p>"
+    body = "<p tal:repeat='n (1, 2)' title='${a}'>${b}</p>"
     with _fastcompile.disabled():
         plain = PageTemplate(body, keep_source=True)
         plain.cook_check()

@@ -22,6 +22,11 @@ text; only the number of calls per interpolation changes (one ``__quote`` call,
 a regular expression search and about ten comparisons, against a type test and
 the same search).
 
+The test is written only inside loops (``tal:repeat``), where an interpolation
+runs once a row. Outside them it would save a fraction of a microsecond a
+render, and every test makes the program bigger: its compile slower and the
+memory of a launched webapp larger.
+
 Runs of constant text a program appends with only Chameleon's bookkeeping in
 between (``__token``, ``__attrs_*`` and ``__default_*`` assignments of a name
 or a constant, comment placeholders) are appended as one text: ``'</td>'``
@@ -40,22 +45,20 @@ with and without it (``tests/test_chameleon_conformance.py``,
 from __future__ import annotations
 
 import ast
-import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = ["REVISION", "enabled", "rewrite", "unrewritten"]
 
 # Written into the template cache's tag, so a cache of programs rewritten by
 # another revision (or not at all) is not taken for this one's.
-REVISION = 2
+REVISION = 3
 
 _SEARCH = "g_re_needs_escape"
 # What Chameleon assigns to it, as ast.unparse writes it.
 _SEARCH_SOURCE = ast.unparse(ast.parse(r"""re.compile(r'[&<>\"\']').search""", mode="eval"))
 _MARKER = "_DEFAULT_MARKER"
-_STATEMENT_LISTS = ("body", "orelse", "finalbody")
 
 _on = True
 
@@ -107,34 +110,70 @@ def _flat(statements: list[Any]) -> Iterator[ast.stmt]:
             yield statement
 
 
-def _rewrite_statements(statements: list[ast.stmt]) -> int:
-    if any(isinstance(statement, list) for statement in statements):
+# The statement lists of each kind of statement Chameleon writes (a compile walks
+# thousands of statements: the kind decides, not attribute lookups).
+_INNER: dict[type, tuple[str, ...]] = {
+    ast.If: ("body", "orelse"),
+    ast.For: ("body", "orelse"),
+    ast.While: ("body", "orelse"),
+    ast.With: ("body",),
+    ast.FunctionDef: ("body",),
+    ast.ClassDef: ("body",),
+    ast.Try: ("body", "orelse", "finalbody"),
+}
+
+
+_Node = TypeVar("_Node", bound=ast.stmt)
+_LOOPS = (ast.For, ast.While)  # tal:repeat: where an interpolation runs again and again
+
+
+def _rewrite_statements(statements: list[Any], in_loop: bool = False) -> int:
+    if any(type(statement) is list for statement in statements):
         statements[:] = _flat(statements)
     count = 0
+    quotes = texts = 0
     for statement in statements:
-        if _is_shortcut(statement):
+        kind = type(statement)
+        if kind is ast.Assign:
+            quotes += 1
+            continue
+        if kind is ast.Expr:
+            texts += 1
+            continue
+        inner = _INNER.get(kind)
+        if inner is None or _is_shortcut(statement):
             continue  # rewritten already: its long branch keeps Chameleon's statements
-        for name in _STATEMENT_LISTS:
-            inner = getattr(statement, name, None)
-            if inner:
-                count += _rewrite_statements(inner)
-        for handler in getattr(statement, "handlers", ()):
-            count += _rewrite_statements(handler.body)
+        looping = in_loop or kind in _LOOPS
+        for name in inner:
+            nested = getattr(statement, name, None)  # Chameleon's nodes may lack one
+            if nested:
+                count += _rewrite_statements(nested, looping)
+        if kind is ast.Try:
+            for handler in getattr(statement, "handlers", None) or ():
+                count += _rewrite_statements(handler.body, looping)
+    if quotes and in_loop:
+        count += _rewrite_groups(statements)
+    if texts > 1:
+        _join_texts(statements)
+    return count
+
+
+def _rewrite_groups(statements: list[ast.stmt]) -> int:
+    count = 0
     index = 0
     while index < len(statements):
+        if _quoted_name(statements[index]) is None:
+            index += 1
+            continue
         size = _group_size(statements, index)
         if size:
             shortcut = _shortcut(statements[index : index + size])
             statements[index : index + size] = shortcut
             index += len(shortcut)
-            count += 1
-        elif _quoted_name(statements[index]) is not None:
+        else:
             statements[index] = _guarded(statements[index])
             index += 1
-            count += 1
-        else:
-            index += 1
-    _join_texts(statements)
+        count += 1
     return count
 
 
@@ -258,10 +297,12 @@ def _assigned_name(statement: ast.stmt) -> str | None:
 
 def _quoted_name(statement: ast.stmt) -> str | None:
     """``X`` of ``X = __quote(X, quote, entity, default, marker)``."""
+    if type(statement) is not ast.Assign or type(statement.value) is not ast.Call:
+        return None
     name = _assigned_name(statement)
     if name is None:
         return None
-    call = statement.value  # type: ignore[attr-defined]
+    call = statement.value
     if not (
         isinstance(call, ast.Call)
         and _is_name(call.func, "__quote")
@@ -377,50 +418,93 @@ def _is_append(statement: ast.stmt, name: str) -> bool:
     )
 
 
-_SHORTCUT = """\
-__tt = type(X)
-if __tt is str and g_re_needs_escape(X) is None:
-    pass
-elif __tt is int or __tt is float:
-    X = str(X)
-else:
-    pass
-"""
+# The new statements are built node by node (a compile makes dozens a page), and
+# share the append they copy with the group: the tree is only unparsed.
 
 
-_GUARD = "if type(X) is not str or g_re_needs_escape(X) is not None:\n    pass\n"
+def _load(name: str) -> ast.Name:
+    return ast.Name(name, ast.Load())
+
+
+def _call(function: str, name: str) -> ast.Call:
+    return ast.Call(_load(function), [_load(name)], [])
+
+
+def _type_is(name: str, type_name: str, op: ast.cmpop) -> ast.Compare:
+    """``type(X) is T`` (or ``is not``)."""
+    return ast.Compare(_call("type", name), [op], [_load(type_name)])
+
+
+def _search_is(name: str, op: ast.cmpop) -> ast.Compare:
+    """``g_re_needs_escape(X) is None`` (or ``is not``)."""
+    return ast.Compare(_call(_SEARCH, name), [op], [ast.Constant(None)])
 
 
 def _guarded(quote: ast.stmt) -> ast.stmt:
-    """``X = __quote(X, ...)`` made only for a value it may change.
+    """``X = __quote(X, ...)`` made only for a value it may change::
+
+        if type(X) is not str or g_re_needs_escape(X) is not None:
+            X = __quote(X, ...)
 
     One value of a text with several (``Page ${n} of ${pages}``) is quoted
     alone and joined after; ``__quote`` hands a str with nothing to escape
     back as it is, so for that value the call is skipped."""
     name = _assigned_name(quote)
     assert name is not None
-    guard = ast.parse(_GUARD.replace("X", name)).body[0]
-    assert isinstance(guard, ast.If)
-    guard.body = [quote]
-    return guard
+    test = ast.BoolOp(
+        ast.Or(), [_type_is(name, "str", ast.IsNot()), _search_is(name, ast.IsNot())]
+    )
+    return _located(ast.If(test, [quote], []), quote)
 
 
 def _shortcut(group: list[ast.stmt]) -> list[ast.stmt]:
-    """``group`` behind a test for the values it would append unchanged (or as ``str()``).
+    """``group`` behind a test for the values it would append unchanged::
 
-    For those values ``__quote`` hands back the str, the second assignment makes
-    a str of a str, the conversion leaves a str alone and the append appends it:
-    the short branch is the second assignment (unless it is ``X = X``) and the append.
+        __tt = type(X)
+        if __tt is str and g_re_needs_escape(X) is None:
+            <the second assignment, unless it is X = X>
+            <the append>
+        elif __tt is int or __tt is float:
+            X = str(X)
+            <the second assignment, unless it is X = X>
+            <the append>
+        else:
+            <group>
+
+    For a str with nothing to escape ``__quote`` hands back the str, the second
+    assignment makes a str of a str, the conversion leaves a str alone and the
+    append appends it; of an int or a float ``__quote`` makes ``str(X)``.
     """
     name = _assigned_name(group[0])
     assert name is not None
-    kind, test = ast.parse(_SHORTCUT.replace("X", name)).body
-    assert isinstance(test, ast.If) and isinstance(test.orelse[0], ast.If)
-    numbers = test.orelse[0]
+    kind = ast.Assign([ast.Name("__tt", ast.Store())], _call("type", name))
     append = group[-1].body[0]  # type: ignore[attr-defined]
     second = group[1:2] if len(group) == 4 and not _is_name(group[1].value, name) else []  # type: ignore[attr-defined]
     tail = [*second, append]
-    test.body = copy.deepcopy(tail)
-    numbers.body = [numbers.body[0], *copy.deepcopy(tail)]
-    numbers.orelse = group
-    return [kind, test]
+    plain = ast.BoolOp(ast.And(), [_tt_is("str"), _search_is(name, ast.Is())])
+    number = ast.BoolOp(ast.Or(), [_tt_is("int"), _tt_is("float")])
+    convert = ast.Assign([ast.Name(name, ast.Store())], _call("str", name))
+    numbers = _located(ast.If(number, [_located(convert, group[0]), *tail], group), group[0])
+    return [_located(kind, group[0]), _located(ast.If(plain, tail, [numbers]), group[0])]
+
+
+_POSITION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+
+
+def _located(node: _Node, like: ast.stmt) -> _Node:
+    """``node`` placed where ``like`` is (line 1 if it has no place), with its own
+    expressions; the statements it holds keep theirs. Only ``ast.unparse`` reads
+    them, and only the line."""
+    where = [getattr(like, field, None) for field in _POSITION]
+    if where[0] is None:
+        where = [1, 0, 1, 0]
+    for field, value in zip(_POSITION, where, strict=True):
+        setattr(node, field, value)
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.expr):
+            ast.fix_missing_locations(ast.copy_location(child, node))
+    return node
+
+
+def _tt_is(type_name: str) -> ast.Compare:
+    return ast.Compare(_load("__tt"), [ast.Is()], [_load(type_name)])
