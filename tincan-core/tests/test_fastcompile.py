@@ -72,17 +72,22 @@ def _bodies() -> list[str]:
     return texts
 
 
-def test_the_generated_source_is_plain_chameleons(
-    restored: None, program_source: Callable[[str], str]
-) -> None:
+def _fast_and_plain(program_source: Callable[[str], str]) -> tuple[list[str], list[str]]:
+    """The programs of every body, compiled fast (as installed now), then plain."""
     if not _fastcompile.install():
         pytest.skip("the faster compile is off for this Chameleon")
     bodies = _bodies()
     assert len(bodies) >= 20
-    with _fastprogram.unrewritten():  # its own test: tests/test_fastprogram.py
-        fast = [program_source(body) for body in bodies]
+    fast = [program_source(body) for body in bodies]
     _fastcompile.uninstall()
-    plain = [program_source(body) for body in bodies]
+    return fast, [program_source(body) for body in bodies]
+
+
+def test_the_generated_source_is_plain_chameleons(
+    restored: None, program_source: Callable[[str], str]
+) -> None:
+    with _fastprogram.unrewritten():  # its own test: the next one
+        fast, plain = _fast_and_plain(program_source)
     assert fast == plain
     assert sum(1 for source in plain if "def render" in source) >= 15
 
@@ -90,12 +95,7 @@ def test_the_generated_source_is_plain_chameleons(
 def test_the_program_rewrites_are_all_that_the_generated_program_adds(
     restored: None, program_source: Callable[[str], str]
 ) -> None:
-    if not _fastcompile.install():
-        pytest.skip("the faster compile is off for this Chameleon")
-    bodies = _bodies()
-    fast = [program_source(body) for body in bodies]
-    _fastcompile.uninstall()
-    plain = [program_source(body) for body in bodies]
+    fast, plain = _fast_and_plain(program_source)
     rewritten = changed = 0
     for ours, theirs in zip(fast, plain, strict=True):
         if "def render" not in theirs:
