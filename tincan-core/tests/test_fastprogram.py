@@ -153,6 +153,27 @@ def test_common_values_render_what_they_rendered() -> None:
     assert "math" not in FAST.render(v=math.inf)
 
 
+@pytest.mark.parametrize(
+    "block",
+    ["float = 0.5", "int = 0", "str = repr", "type = lambda value: str", "for int in (1,): pass"],
+)
+@pytest.mark.parametrize("value", ["plain", "<escaped>", 3, 2.5, None, b"bytes", Text("sub")])
+def test_a_code_block_binding_a_builtin_renders_as_chameleon_renders_it(
+    block: str, value: Any
+) -> None:
+    # The block makes the builtin's name a local of the render function, after the
+    # loop too (Chameleon's program fails then, or not, as the value decides); the
+    # test, which reads those names, is not written.
+    shown = "<p tal:repeat='n (1, 2)' title='${v}'>${v} <b tal:content='v'/></p>"
+    body = f"{shown}<?python {block} ?>"
+    with _fastcompile.disabled():
+        plain = PageTemplate(body)
+    fast = PageTemplate(body, keep_source=True)
+    assert "g_re_needs_escape(" not in fast.source
+    assert "g_re_needs_escape(" in PageTemplate(shown, keep_source=True).source
+    assert _outcome(fast.render, v=value) == _outcome(plain.render, v=value)
+
+
 def _program(body: str) -> ast.Module:
     with _fastprogram.unrewritten():
         template = PageTemplate(body, keep_source=True)

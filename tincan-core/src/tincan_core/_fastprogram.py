@@ -31,6 +31,14 @@ Runs of constant text a program appends with only Chameleon's bookkeeping in
 between (``__token``, ``__attrs_*`` and ``__default_*`` assignments of a name
 or a constant, comment placeholders) are appended as one text: ``'</td>'``
 then ``'<td>'`` becomes ``'</td><td>'``. The stream joins to the same page.
+(One message changes: when a value that is not text reaches the stream, an
+``__html__`` returning an int, the join's ``TypeError`` names its place in a
+shorter stream, ``sequence item 1`` for ``item 2``.)
+
+A program in which any statement binds a builtin's name (only a template's
+``<?python ?>`` block can: ``int = 0`` makes ``int`` a local of the render
+function) gets no interpolation test, which reads ``type``, ``str``, ``int``
+and ``float``; its texts are still joined.
 
 A group is rewritten only when it has exactly the shape Chameleon 4.6.0 emits
 (checked statement by statement), in a module that defines Chameleon's
@@ -45,6 +53,7 @@ with and without it (``tests/test_chameleon_conformance.py``,
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -53,7 +62,7 @@ __all__ = ["REVISION", "enabled", "rewrite", "unrewritten"]
 
 # Written into the template cache's tag, so a cache of programs rewritten by
 # another revision (or not at all) is not taken for this one's.
-REVISION = 3
+REVISION = 4
 
 _SEARCH = "g_re_needs_escape"
 # What Chameleon assigns to it, as ast.unparse writes it.
@@ -82,13 +91,19 @@ def unrewritten() -> Iterator[None]:
 def rewrite(tree: ast.Module) -> int:
     """Rewrite ``tree`` (a program Chameleon generated) in place; the number of
     interpolations given the test."""
-    if not _on or not _defines_search(tree):
+    if not _on or _search_definition(tree) is None:
         return 0
-    return _rewrite_statements(tree.body)
+    walk = _Walk()
+    walk.statements(tree.body, in_loop=False)
+    if walk.shadowed:
+        # A template's code block (<?python int = 0 ?>) made a builtin's name a
+        # local: the test would read it where Chameleon's program does not.
+        return 0
+    return sum(_rewrite_groups(statements) for statements in walk.loops)
 
 
-def _defines_search(tree: ast.Module) -> bool:
-    # Chameleon's programs define it at module level; the test reads it as a global.
+def _search_definition(tree: ast.Module) -> ast.stmt | None:
+    """Chameleon's module-level ``g_re_needs_escape = ...``, which the test reads."""
     for statement in tree.body:
         if (
             isinstance(statement, ast.Assign)
@@ -96,8 +111,8 @@ def _defines_search(tree: ast.Module) -> bool:
             and isinstance(statement.targets[0], ast.Name)
             and statement.targets[0].id == _SEARCH
         ):
-            return ast.unparse(statement.value) == _SEARCH_SOURCE
-    return False
+            return statement if ast.unparse(statement.value) == _SEARCH_SOURCE else None
+    return None
 
 
 def _flat(statements: list[Any]) -> Iterator[ast.stmt]:
@@ -127,35 +142,95 @@ _Node = TypeVar("_Node", bound=ast.stmt)
 _LOOPS = (ast.For, ast.While)  # tal:repeat: where an interpolation runs again and again
 
 
-def _rewrite_statements(statements: list[Any], in_loop: bool = False) -> int:
-    if any(type(statement) is list for statement in statements):
-        statements[:] = _flat(statements)
-    count = 0
-    quotes = texts = 0
-    for statement in statements:
-        kind = type(statement)
-        if kind is ast.Assign:
-            quotes += 1
-            continue
-        if kind is ast.Expr:
-            texts += 1
-            continue
-        inner = _INNER.get(kind)
-        if inner is None or _is_shortcut(statement):
-            continue  # rewritten already: its long branch keeps Chameleon's statements
-        looping = in_loop or kind in _LOOPS
-        for name in inner:
-            nested = getattr(statement, name, None)  # Chameleon's nodes may lack one
-            if nested:
-                count += _rewrite_statements(nested, looping)
-        if kind is ast.Try:
-            for handler in getattr(statement, "handlers", None) or ():
-                count += _rewrite_statements(handler.body, looping)
-    if quotes and in_loop:
-        count += _rewrite_groups(statements)
-    if texts > 1:
-        _join_texts(statements)
-    return count
+class _Walk:
+    """One pass over a program's statements: texts are joined on the way; the
+    statement lists inside loops that hold assignments are kept for the test,
+    and whether any statement binds a builtin's name (only a template's code
+    block can) is noted."""
+
+    def __init__(self) -> None:
+        self.loops: list[list[ast.stmt]] = []
+        self.shadowed = False
+
+    def statements(self, statements: list[Any], in_loop: bool) -> None:
+        if list in map(type, statements):
+            statements[:] = _flat(statements)
+        assigns = texts = 0
+        for statement in statements:
+            kind = type(statement)
+            if kind is ast.Assign:
+                assigns += 1
+                targets = statement.targets
+                if type(targets[0]) is ast.Name and len(targets) == 1:
+                    if targets[0].id in _BUILTINS:
+                        self.shadowed = True
+                elif any(map(_binds_builtin, targets)):
+                    self.shadowed = True
+                continue
+            if kind is ast.Expr:
+                texts += 1
+                continue
+            if kind not in _BINDS_NOTHING and _binds_builtins(statement):
+                self.shadowed = True
+            inner = _INNER.get(kind)
+            if inner is None or _is_shortcut(statement):
+                continue  # rewritten already: its long branch keeps Chameleon's statements
+            looping = in_loop or kind in _LOOPS
+            for name in inner:
+                nested = getattr(statement, name, None)  # Chameleon's nodes may lack one
+                if nested:
+                    self.statements(nested, looping)
+            if kind is ast.Try:
+                for handler in getattr(statement, "handlers", None) or ():
+                    self.statements(handler.body, looping)
+        if assigns and in_loop:
+            self.loops.append(statements)
+        if texts > 1:
+            _join_texts(statements)
+
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+def _binds_builtin(target: ast.expr) -> bool:
+    """Whether assigning to ``target`` binds a builtin's name."""
+    if isinstance(target, ast.Name):
+        return target.id in _BUILTINS
+    if isinstance(target, ast.Tuple | ast.List):
+        return any(map(_binds_builtin, target.elts))
+    if isinstance(target, ast.Starred):
+        return _binds_builtin(target.value)
+    return False  # an attribute or an item
+
+
+def _binds_builtins(statement: ast.stmt) -> bool:
+    """Whether a statement other than an assignment binds a builtin's name (or
+    could: a kind a template's program never holds counts as binding one)."""
+    kind = type(statement)
+    match statement:
+        case ast.AugAssign(target=target) | ast.AnnAssign(target=target):
+            return _binds_builtin(target)
+        case ast.For(target=target):
+            return _binds_builtin(target)
+        case ast.With(items=items):
+            return any(i.optional_vars and _binds_builtin(i.optional_vars) for i in items)
+        case ast.Import(names=names) | ast.ImportFrom(names=names):
+            return any((a.asname or a.name).split(".")[0] in _BUILTINS for a in names)
+        case ast.FunctionDef(name=name) | ast.ClassDef(name=name):
+            return name in _BUILTINS
+        case ast.Try(handlers=handlers):
+            return any(h.name in _BUILTINS for h in handlers or () if h.name)
+        case ast.Global(names=names) | ast.Nonlocal(names=names):
+            return any(name in _BUILTINS for name in names)
+        case ast.Delete(targets=targets):
+            return any(map(_binds_builtin, targets))
+    return kind not in _BINDS_NOTHING  # async statements, match, anything else: not rewritten
+
+
+# Statements that bind no name of their own (their inner statements are walked).
+_BINDS_NOTHING = frozenset(
+    {ast.If, ast.While, ast.Return, ast.Raise, ast.Pass, ast.Break, ast.Continue, ast.Assert}
+)
 
 
 def _rewrite_groups(statements: list[ast.stmt]) -> int:
@@ -179,11 +254,12 @@ def _rewrite_groups(statements: list[ast.stmt]) -> int:
 
 def _appended_text(statement: ast.stmt) -> tuple[str, str] | None:
     """(function, text) of ``__append('text')`` (or another stream's ``__append_*``)."""
-    if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
+    if type(statement) is not ast.Expr:
         return None
     call = statement.value
     if (
-        isinstance(call.func, ast.Name)
+        type(call) is ast.Call
+        and type(call.func) is ast.Name
         and call.func.id.startswith("__append")
         and len(call.args) == 1
         and not call.keywords
@@ -341,7 +417,7 @@ def _is_conversion(statement: ast.stmt, name: str) -> bool:
         and _compares(statement.test, name, ast.Is)
         and len(statement.body) == 1
         and isinstance(statement.body[0], ast.Pass)
-        and len(statement.orelse) == 1
+        and len(statement.orelse or ()) == 1
     ):
         return False
     branch = statement.orelse[0]
@@ -355,7 +431,7 @@ def _is_conversion(statement: ast.stmt, name: str) -> bool:
         and len(branch.body) == 1
         and _assigned_name(branch.body[0]) == name
         and _is_none(branch.body[0].value)  # type: ignore[attr-defined]
-        and _converts_only_other_types(branch.orelse, name)
+        and _converts_only_other_types(branch.orelse or [], name)
     )
 
 
@@ -375,7 +451,7 @@ def _converts_only_other_types(statements: list[ast.stmt], name: str) -> bool:
     branch = statements[1]
     if not (isinstance(branch, ast.If) and _type_test(branch.test, "bytes", ast.Is)):
         return False
-    other = branch.orelse
+    other = branch.orelse or []
     return (
         len(other) == 1
         and isinstance(other[0], ast.If)
