@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from chameleon import PageTemplate
+from chameleon.exc import TemplateError
 from hypothesis import example, given
 from hypothesis import strategies as st
 from tincan_core import _cache, _fastcompile, _fastprogram
@@ -155,7 +156,17 @@ def test_common_values_render_what_they_rendered() -> None:
 
 @pytest.mark.parametrize(
     "block",
-    ["float = 0.5", "int = 0", "str = repr", "type = lambda value: str", "for int in (1,): pass"],
+    [
+        "float = 0.5",
+        "int = 0",
+        "str = repr",
+        "type = lambda value: str",
+        "for int in (1,): pass",
+        "(float := 0.5)",
+        "x = [(str := i) for i in (1,)]",
+        "import os as g_re_needs_escape",
+        "x = repr(__tt)",
+    ],
 )
 @pytest.mark.parametrize("value", ["plain", "<escaped>", 3, 2.5, None, b"bytes", Text("sub")])
 def test_a_code_block_binding_a_builtin_renders_as_chameleon_renders_it(
@@ -172,6 +183,28 @@ def test_a_code_block_binding_a_builtin_renders_as_chameleon_renders_it(
     assert "g_re_needs_escape(" not in fast.source
     assert "g_re_needs_escape(" in PageTemplate(shown, keep_source=True).source
     assert _outcome(fast.render, v=value) == _outcome(plain.render, v=value)
+
+
+def test_a_code_block_in_a_slot_filled_from_another_template_renders_as_chameleons() -> None:
+    macro = '<div metal:define-macro="m"><span metal:define-slot="s">x</span></div>'
+    page = (
+        '<div metal:use-macro="mac.macros[\'m\']"><i metal:fill-slot="s">'
+        "<p tal:repeat='n (1, 2)'>${v}</p><?python import os as g_re_needs_escape ?></i></div>"
+    )
+    with _fastcompile.disabled():
+        plain = PageTemplate(page), PageTemplate(macro)
+    fast = PageTemplate(page), PageTemplate(macro)
+    for value in ("<", "plain", 3):
+        assert _outcome(fast[0].render, v=value, mac=fast[1]) == _outcome(
+            plain[0].render, v=value, mac=plain[1]
+        )
+
+
+def test_a_compile_that_failed_leaves_the_next_its_test() -> None:
+    with pytest.raises(TemplateError):
+        PageTemplate("<?python x = 1 ?><p tal:repeat='n (1,'>${v}</p>")
+    loop = PageTemplate("<p tal:repeat='n (1, 2)'>${v}</p>", keep_source=True)
+    assert "g_re_needs_escape(" in loop.source
 
 
 def _program(body: str) -> ast.Module:

@@ -55,6 +55,7 @@ import functools
 import importlib.metadata
 import inspect
 import os
+import threading
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -391,6 +392,11 @@ def _patches() -> list[tuple[Any, str, Any]]:
         *((module, "template", _fastsnippets.template) for module in (codegen, compiler, tales)),
         *snippet_functions,
         (compiler.Compiler, "visit", _compiler_visit),
+        (
+            compiler.Compiler,
+            "visit_CodeBlock",
+            _noting_code_blocks(vars(compiler.Compiler)["visit_CodeBlock"]),
+        ),
         (tales.PythonExpr, "parse", _parsing_once(vars(tales.PythonExpr)["parse"])),
         (
             chameleon_template.BaseTemplate,
@@ -407,17 +413,36 @@ def _patches() -> list[tuple[Any, str, Any]]:
     return patches
 
 
+# Whether the template this thread compiles has a <?python ?> code block: set as
+# Chameleon compiles one, read (and cleared) when its program is unparsed, and
+# cleared as each compile starts (a compile that failed half-way leaves nothing).
+_compiling = threading.local()
+
+
 def _rewriting(unparse: Any) -> Any:
-    """``unparse`` of a program whose interpolations were given :mod:`._fastprogram`'s test."""
+    """``unparse`` of a program rewritten by :mod:`._fastprogram` first."""
     from . import _fastprogram
 
     @functools.wraps(unparse)
     def _unparse(tree: Any) -> str:
         if isinstance(tree, ast.Module):
-            _fastprogram.rewrite(tree)
+            code_blocks = getattr(_compiling, "code_blocks", False)
+            _compiling.code_blocks = False
+            _fastprogram.rewrite(tree, code_blocks=code_blocks)
         return str(unparse(tree))
 
     return _unparse
+
+
+def _noting_code_blocks(visit: Any) -> Any:
+    """``Compiler.visit_CodeBlock``, noting that the program has a code block."""
+
+    @functools.wraps(visit)
+    def visit_CodeBlock(self: Any, node: Any) -> Any:
+        _compiling.code_blocks = True
+        return visit(self, node)
+
+    return visit_CodeBlock
 
 
 def _parsing_once(parse: Any) -> Any:
@@ -436,6 +461,7 @@ def _paced(cook: Any) -> Any:
 
     @functools.wraps(cook)
     def _cook(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _compiling.code_blocks = False
         with _gcpace.compiling():
             return cook(self, *args, **kwargs)
 
@@ -494,6 +520,7 @@ def _applicable() -> bool:
         all(isinstance(cls, type) and issubclass(cls, ast.NodeTransformer) for cls in parts)
         and all(function is snippets[0] and callable(function) for function in snippets)
         and callable(getattr(getattr(compiler, "Compiler", None), "visit", None))
+        and callable(vars(getattr(compiler, "Compiler", object)).get("visit_CodeBlock"))
         and callable(vars(getattr(tales, "PythonExpr", object)).get("parse"))
         and all(hasattr(compiler, name) for name in ("EmitText", "TokenRef", "join"))
     )

@@ -35,10 +35,12 @@ then ``'<td>'`` becomes ``'</td><td>'``. The stream joins to the same page.
 ``__html__`` returning an int, the join's ``TypeError`` names its place in a
 shorter stream, ``sequence item 1`` for ``item 2``.)
 
-A program in which any statement binds a builtin's name (only a template's
-``<?python ?>`` block can: ``int = 0`` makes ``int`` a local of the render
-function) gets no interpolation test, which reads ``type``, ``str``, ``int``
-and ``float``; its texts are still joined.
+A template with a ``<?python ?>`` block gets no interpolation test, only joined
+texts: the block's Python can make a builtin's name (``int = 0``,
+``(float := 0.5)``) or one of Chameleon's own a local of the render function,
+and the test reads ``type``, ``str``, ``int``, ``float`` and
+``g_re_needs_escape`` where Chameleon's program does not. :mod:`._fastcompile`
+notes the block as Chameleon compiles it.
 
 A group is rewritten only when it has exactly the shape Chameleon 4.6.0 emits
 (checked statement by statement), in a module that defines Chameleon's
@@ -53,7 +55,6 @@ with and without it (``tests/test_chameleon_conformance.py``,
 from __future__ import annotations
 
 import ast
-import builtins
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -62,7 +63,7 @@ __all__ = ["REVISION", "enabled", "rewrite", "unrewritten"]
 
 # Written into the template cache's tag, so a cache of programs rewritten by
 # another revision (or not at all) is not taken for this one's.
-REVISION = 4
+REVISION = 5
 
 _SEARCH = "g_re_needs_escape"
 # What Chameleon assigns to it, as ast.unparse writes it.
@@ -88,16 +89,18 @@ def unrewritten() -> Iterator[None]:
         _on = was
 
 
-def rewrite(tree: ast.Module) -> int:
+def rewrite(tree: ast.Module, *, code_blocks: bool = False) -> int:
     """Rewrite ``tree`` (a program Chameleon generated) in place; the number of
-    interpolations given the test."""
+    interpolations given the test. ``code_blocks``: the template has a
+    ``<?python ?>`` block, and its program gets joined texts only."""
     if not _on or _search_definition(tree) is None:
         return 0
     walk = _Walk()
     walk.statements(tree.body, in_loop=False)
-    if walk.shadowed:
-        # A template's code block (<?python int = 0 ?>) made a builtin's name a
-        # local: the test would read it where Chameleon's program does not.
+    if code_blocks:
+        # A code block's Python can bind builtins (int = 0, (float := 0.5)) or
+        # Chameleon's own names as locals: the test would read them where
+        # Chameleon's program does not.
         return 0
     return sum(_rewrite_groups(statements) for statements in walk.loops)
 
@@ -143,14 +146,11 @@ _LOOPS = (ast.For, ast.While)  # tal:repeat: where an interpolation runs again a
 
 
 class _Walk:
-    """One pass over a program's statements: texts are joined on the way; the
-    statement lists inside loops that hold assignments are kept for the test,
-    and whether any statement binds a builtin's name (only a template's code
-    block can) is noted."""
+    """One pass over a program's statements: texts are joined on the way, and the
+    statement lists inside loops that hold assignments are kept for the test."""
 
     def __init__(self) -> None:
         self.loops: list[list[ast.stmt]] = []
-        self.shadowed = False
 
     def statements(self, statements: list[Any], in_loop: bool) -> None:
         if list in map(type, statements):
@@ -160,18 +160,10 @@ class _Walk:
             kind = type(statement)
             if kind is ast.Assign:
                 assigns += 1
-                targets = statement.targets
-                if type(targets[0]) is ast.Name and len(targets) == 1:
-                    if targets[0].id in _BUILTINS:
-                        self.shadowed = True
-                elif any(map(_binds_builtin, targets)):
-                    self.shadowed = True
                 continue
             if kind is ast.Expr:
                 texts += 1
                 continue
-            if kind not in _BINDS_NOTHING and _binds_builtins(statement):
-                self.shadowed = True
             inner = _INNER.get(kind)
             if inner is None or _is_shortcut(statement):
                 continue  # rewritten already: its long branch keeps Chameleon's statements
@@ -187,50 +179,6 @@ class _Walk:
             self.loops.append(statements)
         if texts > 1:
             _join_texts(statements)
-
-
-_BUILTINS = frozenset(dir(builtins))
-
-
-def _binds_builtin(target: ast.expr) -> bool:
-    """Whether assigning to ``target`` binds a builtin's name."""
-    if isinstance(target, ast.Name):
-        return target.id in _BUILTINS
-    if isinstance(target, ast.Tuple | ast.List):
-        return any(map(_binds_builtin, target.elts))
-    if isinstance(target, ast.Starred):
-        return _binds_builtin(target.value)
-    return False  # an attribute or an item
-
-
-def _binds_builtins(statement: ast.stmt) -> bool:
-    """Whether a statement other than an assignment binds a builtin's name (or
-    could: a kind a template's program never holds counts as binding one)."""
-    kind = type(statement)
-    match statement:
-        case ast.AugAssign(target=target) | ast.AnnAssign(target=target):
-            return _binds_builtin(target)
-        case ast.For(target=target):
-            return _binds_builtin(target)
-        case ast.With(items=items):
-            return any(i.optional_vars and _binds_builtin(i.optional_vars) for i in items)
-        case ast.Import(names=names) | ast.ImportFrom(names=names):
-            return any((a.asname or a.name).split(".")[0] in _BUILTINS for a in names)
-        case ast.FunctionDef(name=name) | ast.ClassDef(name=name):
-            return name in _BUILTINS
-        case ast.Try(handlers=handlers):
-            return any(h.name in _BUILTINS for h in handlers or () if h.name)
-        case ast.Global(names=names) | ast.Nonlocal(names=names):
-            return any(name in _BUILTINS for name in names)
-        case ast.Delete(targets=targets):
-            return any(map(_binds_builtin, targets))
-    return kind not in _BINDS_NOTHING  # async statements, match, anything else: not rewritten
-
-
-# Statements that bind no name of their own (their inner statements are walked).
-_BINDS_NOTHING = frozenset(
-    {ast.If, ast.While, ast.Return, ast.Raise, ast.Pass, ast.Break, ast.Continue, ast.Assert}
-)
 
 
 def _rewrite_groups(statements: list[ast.stmt]) -> int:
