@@ -38,6 +38,8 @@ with _fastcompile.disabled():
     PLAIN_COMPILER_VISIT = compiler.Compiler.visit
 
 CORPUS = Path(__file__).parent / "data" / "chameleon_conformance"
+
+
 @pytest.fixture
 def restored() -> Iterator[None]:
     """Whatever a test does to the installation, the next one finds it as it was."""
@@ -261,6 +263,48 @@ def test_the_copy_copies_other_objects_as_deepcopy_does() -> None:
     assert first.value == marker and first.value is not marker  # copied, as deepcopy copies it
     assert first.value is third.value  # once
     assert second.value is len  # functions are kept
+
+
+def _partial(cls: type, names: tuple[str, ...]) -> Any:
+    """A node of ``cls`` with only the fields ``names`` set, as a visitor may leave one."""
+    node = cls.__new__(cls)
+    for name in names:
+        setattr(node, name, ast.Name("x", ast.Load()))
+    return node
+
+
+@pytest.mark.parametrize(
+    ("cls", "names"),
+    [
+        (ast.Assign, ("targets", "value")),  # complete
+        (ast.Assign, ("targets",)),  # the first field only
+        (ast.Assign, ("value",)),  # not the first field
+        (ast.Call, ()),  # nothing set
+        (ast.BinOp, ("left", "op", "right")),
+        (ast.Load, ()),  # no fields at all
+    ],
+)
+def test_the_copy_of_a_node_is_made_as_deepcopy_makes_it(
+    cls: type, names: tuple[str, ...]
+) -> None:
+    """The fields set, the defaults filled in and the warnings given are deepcopy's, on
+    every Python (from 3.13 on, a node is called with its reduction's arguments)."""
+    with warnings.catch_warnings(record=True) as made_warnings:
+        warnings.simplefilter("always")
+        made = _fastcompile.clone(_partial(cls, names))
+    with warnings.catch_warnings(record=True) as reference_warnings:
+        warnings.simplefilter("always")
+        reference = copy.deepcopy(_partial(cls, names))
+    assert _shape(made) == _shape(reference)
+    assert [str(w.message) for w in made_warnings] == [str(w.message) for w in reference_warnings]
+
+
+def test_copying_a_complete_tree_warns_of_nothing() -> None:
+    tree = ast.parse("x = f(a, *b, key=c)\nif x:\n    y = [x + 1 for x in z]\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        made = _fastcompile.clone(tree)
+    assert ast.dump(made) == ast.dump(tree)
 
 
 # -- snippets ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import re
 import secrets
 import shlex
 from importlib import resources
-from importlib.abc import Traversable
+from importlib.resources.abc import Traversable
 
 from . import __version__
 from ._errors import EXIT_OK, CommandError

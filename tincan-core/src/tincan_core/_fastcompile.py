@@ -86,8 +86,20 @@ _ATOMIC: frozenset[type] = frozenset(
 _rebuilt: dict[type, bool] = {}
 # How clone() makes a new instance of a class (see _making), cached per class.
 _makers: dict[type, int] = {}
-_DEEPCOPY, _CALL, _NEW, _TOKEN = 0, 1, 2, 3
+_DEEPCOPY, _CALL, _NEW, _TOKEN, _REDUCE = 0, 1, 2, 3, 4
 _MISSING = object()
+
+
+def _reduces_positionally() -> bool:
+    """Whether ``ast.AST.__reduce__`` gives a node's class arguments to be called with
+    (``None`` for each field up to the first one unset, from Python 3.13 on), rather
+    than none at all."""
+    probe = ast.Name.__new__(ast.Name)
+    probe.id = "x"
+    return bool(probe.__reduce__()[1])
+
+
+_POSITIONAL = _reduces_positionally()
 
 
 def _rebuilt_like_deepcopy(cls: type) -> bool:
@@ -142,15 +154,18 @@ def _clone_token(value: Any, memo: dict[int, Any]) -> Any:
 
 def _making(cls: type) -> int:
     """``_DEEPCOPY``: leave ``cls`` to ``deepcopy``; ``_CALL``: a copy starts as ``cls()``,
-    as ``deepcopy`` starts it; ``_NEW``: as ``cls.__new__(cls)``, the same thing for
-    Chameleon's nodes, whose ``__init__`` does nothing when given nothing."""
+    as ``deepcopy`` starts it; ``_REDUCE``: as ``cls(*node.__reduce__()[1])``, as
+    ``deepcopy`` starts it where the reduction has arguments (a stdlib node, from Python
+    3.13 on); ``_NEW``: as ``cls.__new__(cls)``, the same thing for Chameleon's nodes,
+    whose ``__init__`` does nothing when given nothing, and only sets the fields that the
+    copied state then sets again when given ``None`` for them."""
     known = _makers.get(cls)
     if known is None:
         known = _DEEPCOPY
         if _token_like_deepcopy(cls):
             known = _TOKEN
         elif _rebuilt_like_deepcopy(cls):
-            known = _CALL
+            known = _REDUCE if _POSITIONAL else _CALL
             from chameleon import astutil
 
             fields = getattr(cls, "_fields", None)
@@ -191,7 +206,12 @@ def _clone(value: Any, memo: dict[int, Any]) -> Any:
         return copy.deepcopy(value, memo)
     if making == _TOKEN:
         return _clone_token(value, memo)
-    node = cls.__new__(cls) if making == _NEW else cls()
+    if making == _NEW:
+        node = cls.__new__(cls)
+    elif making == _CALL:
+        node = cls()
+    else:
+        node = cls(*value.__reduce__()[1])
     memo[key] = node
     state = value.__dict__
     if state:
