@@ -9,6 +9,7 @@ import importlib.util
 import os
 import signal
 import subprocess
+import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterator
@@ -305,6 +306,38 @@ def test_a_process_that_may_not_fork_workers_gets_its_jobs_back() -> None:
     results, left = queue.get(timeout=60)
     process.join(timeout=60)
     assert results == [] and left == [1, 2, 4, 5]
+
+
+_STOPPED_MID_RUN = """
+import threading, time
+from tincan_core import _parallel
+
+def slow(job):
+    time.sleep(0.2)
+    return job
+
+pool = _parallel.WorkerPool(2, background=True)
+stop = threading.Event()
+running = threading.Thread(
+    target=pool.run, args=(slow, list(range(40)), lambda job, result: None, stop), daemon=True
+)
+running.start()
+time.sleep(0.5)
+stop.set()
+pool.close(terminate=True)
+print(sum(type(thread).__name__ == "_ExecutorManagerThread" for thread in threading.enumerate()))
+"""
+
+
+def test_a_pool_ended_mid_run_leaves_no_thread_for_the_exit_to_trip_on() -> None:
+    # A server stopped during its background compile ends its pool and exits at once;
+    # the pool's manager thread must be gone by then, or the exit prints a traceback.
+    finished = subprocess.run(
+        [sys.executable, "-c", _STOPPED_MID_RUN], capture_output=True, text=True, timeout=120
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == "0"
+    assert "Traceback" not in finished.stderr
 
 
 # -- the key: what a compiled program depends on ----------------------------------------------

@@ -63,6 +63,7 @@ def _ready() -> None:
 
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_MANAGER_JOIN_SECONDS = 5.0
 
 
 def _end_with_parent(parent: int) -> None:
@@ -161,13 +162,21 @@ class WorkerPool:
         return left
 
     def close(self, *, terminate: bool = False) -> None:
-        """Shut the pool down: wait for the jobs running, or end the workers at once."""
+        """Shut the pool down: wait for the jobs running, or end the workers at once.
+
+        Either way the pool's manager thread has finished when this returns (or
+        after a few seconds at most, if a worker will not end): a thread still
+        closing its pipes while the interpreter exits makes concurrent.futures'
+        exit hook write to a closed pipe and print a traceback (Python 3.11)."""
         if terminate:
             processes = list((getattr(self._pool, "_processes", None) or {}).values())
+            manager = getattr(self._pool, "_executor_manager_thread", None)
             self._pool.shutdown(wait=False, cancel_futures=True)
             for process in processes:
                 with contextlib.suppress(Exception):
                     process.terminate()
+            if isinstance(manager, threading.Thread) and manager is not threading.current_thread():
+                manager.join(timeout=_MANAGER_JOIN_SECONDS)
             return
         self._pool.shutdown(wait=True, cancel_futures=True)
 
