@@ -203,3 +203,43 @@ def test_a_slow_check_reports_later(
     background._done.wait(10)
     # ...and the note follows on a line of its own.
     assert capsys.readouterr().out == "2 check warning(s) (tincan check shows them)\n"
+
+
+# Python 3.12 and newer show a SyntaxWarning for an invalid escape sequence at once;
+# 3.11 raises a DeprecationWarning, shown with PYTHONWARNINGS=default, as here.
+ESCAPES = {
+    "WEB-INF/lib/patterns.py": "DIGITS = '\\d+'\n",
+    "escape.pspx": "<p>${page.pattern}</p>\n",
+    "escape.py": "from tincan import Page\nclass P(Page):\n    pattern = '\\w+'\n",
+    "code.pspx": '<?python\nx = "\\d"\n?>\n<p>${x}</p>\n',
+    "index.pspx": "<p>${'\\s'}</p>\n",
+}
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_python_warnings_are_findings_on_every_run_and_never_raw_stderr(
+    make_webapp: Any, jobs: str
+) -> None:
+    import subprocess
+
+    root = make_webapp(ESCAPES)
+    env = {**os.environ, "PYTHONWARNINGS": "default"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "tincan_cli", *args]
+        return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+
+    compiled = run("compile", "-j", jobs, str(root))
+    assert (compiled.returncode, compiled.stderr) == (0, "")
+    assert "2 check warning(s)" in compiled.stdout
+    for _ in range(2):  # the second run finds the bytecode the first one wrote
+        checked = run("check", "-j", jobs, str(root))
+        assert (checked.returncode, checked.stderr) == (0, "")
+        warned = [line for line in checked.stdout.splitlines() if "invalid escape" in line]
+        assert [line.split(": warning: ")[0] for line in warned] == [
+            f"{root}/WEB-INF/lib/patterns.py:1",
+            f"{root}/escape.py:3",
+        ]
+        assert all(line.endswith("invalid escape sequence '\\d' [launch-warning]")
+                   or line.endswith("invalid escape sequence '\\w' [launch-warning]")
+                   for line in warned)  # fmt: skip

@@ -474,3 +474,22 @@ def test_a_relative_fsroot_reports_absolute_files(
     assert report.errors == [
         f"{root / 'bad-template.pspx'}:2: template error: invalid syntax: '1 +'"
     ]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_python_warnings_are_in_the_report_and_the_log_once(
+    make_webapp: Callable[..., Path], new_logger: Callable[..., Any], jobs: int
+) -> None:
+    escape = "from tincan_core import Page\nclass Escape(Page):\n    pattern = '\\d+'\n"
+    root = make_webapp({**FILES, "escape.pspx": "<p>${page.pattern}</p>\n", "escape.py": escape})
+    logger, capture = new_logger()
+    report = tincan_core.compile_webapp(root, jobs=jobs, logger=logger)
+    assert report.errors == []
+    expected = f"{root / 'escape.py'}:3: "
+    assert [w[: len(expected)] for w in report.warnings] == [expected]
+    assert report.warnings[0].endswith("Warning: invalid escape sequence '\\d'")
+    assert report.warnings[0] in [r.getMessage() for r in capture.records]
+    assert str(root / "escape.py") in report.python_files
+    assert str(root / "WEB-INF" / "lib" / "shared_words.py") in report.python_files
+    # Compiled now, the bytecode warns no more: nothing is compiled again.
+    assert tincan_core.compile_webapp(root, jobs=jobs).warnings == []

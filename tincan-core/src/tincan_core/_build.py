@@ -16,7 +16,7 @@ from chameleon import PageTemplate
 from . import _hooks
 from ._app import CROSS_ORIGIN_ALLOWED, PAGE_KEY, Endpoint, RouteInfo, TinCan
 from ._classify import FileKind
-from ._codebehind import CodeBehindLoader, find_page_class
+from ._codebehind import CodeBehindLoader, find_page_class, warning_text
 from ._errors import TinCanError
 from ._handlers import error_handler, page_handler
 from ._header import ALL_ERROR_CODES, ParsedHeader
@@ -238,9 +238,7 @@ class Builder(PageSources):
                 return self._build(inventory)
             finally:
                 for w in caught:
-                    self.log.warning(
-                        "%s:%s: %s: %s", w.filename, w.lineno, w.category.__name__, w.message
-                    )
+                    self.log.warning("%s", warning_text(w))
 
     def _build(self, inventory: Inventory | None) -> int:
         started = time.perf_counter()

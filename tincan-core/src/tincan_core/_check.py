@@ -31,15 +31,17 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Callable
 
 from ._check_analysis import check_app
 from ._check_report import CheckReport, Finding, sorted_findings
+from ._codebehind import warning_text
 from ._compile import CompileReport, compile_webapp
 from ._launch import _unusable_tree, launch
 from ._paths import normalize_urlroot
 
-__all__ = ["check_app", "check_webapp", "located"]
+__all__ = ["check_app", "check_webapp", "located", "python_warnings"]
 
 
 def located(text: str, severity: str, code: str) -> Finding:
@@ -57,6 +59,27 @@ def located(text: str, severity: str, code: str) -> Finding:
                 return Finding(severity, candidate, int(number), code, message)
             return Finding(severity, candidate, None, code, rest.strip())
         start = colon + 1
+
+
+def python_warnings(paths: list[str]) -> list[str]:
+    """What Python warns compiling these files (``file:line: Category: message``),
+    without writing bytecode or running them. Files that cannot be read or do not
+    compile are skipped: the launch reports those as errors."""
+    found: list[str] = []
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                source = f.read()
+        except OSError:
+            continue
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                compile(source, path, "exec", dont_inherit=True)
+            except (SyntaxError, ValueError):
+                continue
+        found += [warning_text(w) for w in caught]
+    return found
 
 
 class _Collector(logging.Handler):
@@ -107,7 +130,13 @@ def check_webapp(
     logger.addHandler(collector)
     logger.propagate = False
     app, _ = launch(root, urlroot, logger=logger, encoding=encoding, static=True)
-    findings += [located(w, "warning", "launch-warning") for w in collector.warnings]
+    # Python warns about a module when it compiles it, which the launch did not do
+    # if its bytecode was current: they are found here, the same on every run, and
+    # any the launch repeats are said once.
+    launch_warnings = dict.fromkeys(
+        [*python_warnings(compile_report.python_files), *collector.warnings]
+    )
+    findings += [located(w, "warning", "launch-warning") for w in launch_warnings]
     if app is not None:
         findings += check_app(app, absolute_links=absolute_links)
     report.findings = sorted_findings(findings)

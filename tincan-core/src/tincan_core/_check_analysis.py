@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import sys
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -349,4 +350,10 @@ def check_app(app: TinCan, *, absolute_links: bool = True) -> list[Finding]:
     ``absolute_links=False``: links starting with ``/`` are not judged (when the
     app was launched under another urlroot than the site is served under).
     """
-    return _Analysis(app, absolute_links=absolute_links).run()
+    # The analysis parses template expressions and code-behind again; what Python
+    # warns about them (an invalid escape sequence) the compile reported already,
+    # with the file's own name and line, and must not reach stderr here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _Analysis(app, absolute_links=absolute_links).run()

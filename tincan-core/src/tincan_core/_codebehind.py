@@ -33,6 +33,7 @@ __all__ = [
     "class_depth",
     "compile_bytecode",
     "find_page_class",
+    "warning_text",
 ]
 
 # Code compiled from source, by path: (the source bytes, the code). One entry per
@@ -66,19 +67,32 @@ def bytecode_is_current(path: str) -> bool:
     return mtime == int(stat.st_mtime) & 0xFFFFFFFF and size == stat.st_size & 0xFFFFFFFF
 
 
-def compile_bytecode(path: str) -> str | None:
+def compile_bytecode(path: str) -> tuple[str | None, list[str]]:
     """Write ``path``'s bytecode into ``__pycache__`` (Python's default invalidation mode).
 
-    Returns why the bytecode could not be written, or ``None``. A file that does
-    not compile is not this function's error: importing it reports where.
+    Returns why the bytecode could not be written (or ``None``), and the warnings
+    Python raised compiling it (an invalid escape sequence, say), as ``file:line:
+    Category: message`` texts: once the bytecode exists, importing the module
+    compiles nothing and warns no more, so these are the only time they are seen.
+    They never go to stderr. A file that does not compile is not this function's
+    error: importing it reports where.
     """
-    try:
-        py_compile.compile(path, doraise=True)
-    except (py_compile.PyCompileError, ValueError):
-        return None
-    except OSError as exc:
-        return f"{path}: cannot compile to bytecode: {exc.strerror or exc}"
-    return None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            py_compile.compile(path, doraise=True)
+        except (py_compile.PyCompileError, ValueError):
+            error = None
+        except OSError as exc:
+            error = f"{path}: cannot compile to bytecode: {exc.strerror or exc}"
+        else:
+            error = None
+    return error, [warning_text(w) for w in caught]
+
+
+def warning_text(w: warnings.WarningMessage) -> str:
+    """A warning as launches log it: ``file:line: Category: message``."""
+    return f"{w.filename}:{w.lineno}: {w.category.__name__}: {w.message}"
 
 
 class _CountingLoader(importlib.machinery.SourceFileLoader):
@@ -218,9 +232,7 @@ class CodeBehindLoader:
         if self.logger is None:
             return
         for w in caught:
-            self.logger.warning(
-                "%s:%s: %s: %s", w.filename, w.lineno, w.category.__name__, w.message
-            )
+            self.logger.warning("%s", warning_text(w))
 
 
 def class_depth(cls: type, base: type) -> int:
@@ -264,8 +276,7 @@ def find_page_class(module: ModuleType, base: type[BasePage], display_name: str)
             found[value] = class_depth(value, base)
     if not found:
         raise TinCanError(
-            f"no {base.__name__} class found (define a subclass of {base.__name__},"
-            f" or import it)",
+            f"no {base.__name__} class found (define a subclass of {base.__name__}, or import it)",
             display_name,
         )
     deepest = max(found.values())

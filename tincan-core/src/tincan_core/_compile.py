@@ -46,14 +46,19 @@ class CompileReport:
     templates_cached: int  # already in the cache and still valid
     code_behind: int  # code-behind modules whose bytecode is now in __pycache__
     errors: list[str] = field(default_factory=list)  # file:line: message, as launch() logs
+    # What Python warned compiling code-behind and WEB-INF/lib modules now (file:line:
+    # Category: message); logged as warnings too. Their bytecode warns no more.
+    warnings: list[str] = field(default_factory=list)
+    python_files: list[str] = field(default_factory=list)  # code-behind and WEB-INF/lib
 
 
-Outcome = dict[str, bytes | CompileFailure] | str | None
+Outcome = dict[str, bytes | CompileFailure] | tuple[str | None, list[str]]
 
 
 def _compile_job(job: TemplateSource | str) -> Outcome:
     """One unit of work in a worker: a template (its programs, or its failure) or
-    a Python file (``None``, or why its bytecode could not be written)."""
+    a Python file (why its bytecode could not be written, or ``None``; and the
+    warnings compiling it raised)."""
     if isinstance(job, TemplateSource):
         return compile_in_worker(job)
     return compile_bytecode(job)
@@ -116,6 +121,7 @@ def compile_webapp(
 
     done = 0
     unwritable: list[str] = []
+    warned: list[str] = []
     if progress is not None:
         progress(done, len(work))
 
@@ -124,8 +130,11 @@ def compile_webapp(
         if isinstance(result, dict):
             for name, data in result.items():
                 builder.cache.add(name, data)
-        elif result is not None:
-            unwritable.append(result)
+        else:
+            error, python_warnings = result
+            if error is not None:
+                unwritable.append(error)
+            warned.extend(python_warnings)
         done += 1
         if progress is not None:
             progress(done, len(work))
@@ -137,6 +146,8 @@ def compile_webapp(
     for job in left:
         finished(job, _compile_job(job))
 
+    for warning in warned:
+        log.warning("%s", warning)
     builder.jobs = 1  # a worker that died left its templates uncompiled: compile them here
     builder.build(inventory)
     builder.cache.prune_files()
@@ -154,4 +165,6 @@ def compile_webapp(
         templates_cached=len(plan.templates) - len(stale_templates),
         code_behind=sum(1 for path in plan.code_behind if bytecode_is_current(path)),
         errors=errors,
+        warnings=warned,
+        python_files=python_files,
     )

@@ -25,6 +25,7 @@ import hashlib
 import marshal
 import os
 import threading
+import warnings
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -335,12 +336,19 @@ class _Capture:
 
 
 def compile_in_worker(source: TemplateSource) -> dict[str, bytes | CompileFailure]:
-    """Compile one template: ``{module name: marshalled code}``, or the failure."""
+    """Compile one template: ``{module name: marshalled code}``, or the failure.
+
+    What Python warns meanwhile (an invalid escape sequence in an expression, which
+    Chameleon parses without a file name) is dropped: a worker has no logger, and
+    its stderr is the server's or the command's.
+    """
     capture = _Capture()
-    try:
-        make_template(source, capture)
-    except Exception as exc:
-        return {module_name(source): failure_of(exc)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            make_template(source, capture)
+        except Exception as exc:
+            return {module_name(source): failure_of(exc)}
     return dict(capture.compiled)
 
 
