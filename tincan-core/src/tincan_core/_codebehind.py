@@ -73,8 +73,8 @@ def compile_bytecode(path: str) -> tuple[str | None, list[str]]:
     Returns why the bytecode could not be written (or ``None``), and the warnings
     Python raised compiling it (an invalid escape sequence, say), as ``file:line:
     Category: message`` texts: once the bytecode exists, importing the module
-    compiles nothing and warns no more, so these are the only time they are seen.
-    They never go to stderr. A file that does not compile is not this function's
+    compiles nothing and warns no more, so a launch never sees them again. They
+    never go to stderr. A file that does not compile is not this function's
     error: importing it reports where.
     """
     with warnings.catch_warnings(record=True) as caught:
