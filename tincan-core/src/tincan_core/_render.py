@@ -41,6 +41,7 @@ SUPPORTED = ((4, 6), (4, 7))  # from (inclusive), to (exclusive)
 _MISSING: Any = object()
 _dict_getitem = dict.__getitem__
 _dict_get = dict.get
+_dict_items = dict.items
 
 
 class FastScope(Scope):
@@ -85,7 +86,10 @@ class FastScope(Scope):
         return bound
 
     def copy(self) -> FastScope:
-        scope = FastScope(self)
+        # From the items view: a dict built from a dict subclass that defines
+        # __iter__ (Scope does) calls __getitem__ in Python once a key; the view
+        # gives the same own items in C.
+        scope = FastScope(_dict_items(self))
         scope._root = getattr(self, "_root", self)  # type: ignore[attr-defined]
         return scope
 

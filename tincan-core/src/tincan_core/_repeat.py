@@ -32,6 +32,11 @@ from chameleon.utils import callableint, callablestr
 __all__ = ["RepeatDict", "RepeatItem"]
 
 
+# The texts ``odd``, ``even`` and ``parity`` answer, made once: a callablestr has
+# no attributes of its own (empty __slots__), so one instance serves every loop.
+_ODD, _EVEN, _NOT = callablestr("odd"), callablestr("even"), callablestr("")
+
+
 class RepeatItem(tal.RepeatItem):
     """A :class:`chameleon.tal.RepeatItem` whose most-read properties take one call.
 
@@ -59,18 +64,15 @@ class RepeatItem(tal.RepeatItem):
 
     @property
     def odd(self) -> callablestr:
-        odd = (self.length - self._iterator.__length_hint__() - 1) % 2 == 1
-        return callablestr("odd" if odd else "")
+        return _ODD if (self.length - self._iterator.__length_hint__()) % 2 == 0 else _NOT
 
     @property
     def even(self) -> callablestr:
-        even = (self.length - self._iterator.__length_hint__() - 1) % 2 == 0
-        return callablestr("even" if even else "")
+        return _EVEN if (self.length - self._iterator.__length_hint__()) % 2 == 1 else _NOT
 
     @property
     def parity(self) -> callablestr:
-        even = (self.length - self._iterator.__length_hint__() - 1) % 2 == 0
-        return callablestr("even" if even else "odd")
+        return _EVEN if (self.length - self._iterator.__length_hint__()) % 2 == 1 else _ODD
 
 
 class RepeatDict(tal.RepeatDict):
