@@ -62,6 +62,7 @@ class RepeatItem(tal.RepeatItem):
     def end(self) -> callableint:
         return callableint(self._iterator.__length_hint__() == 0)
 
+    # length - hint is ``number``, one more than ``index``: an odd index is an even number.
     @property
     def odd(self) -> callablestr:
         return _ODD if (self.length - self._iterator.__length_hint__()) % 2 == 0 else _NOT
