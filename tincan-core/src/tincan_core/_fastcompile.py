@@ -28,8 +28,9 @@ More parts, each making what Chameleon makes:
   calls are skipped: locations were made only for ``ast.unparse``, which
   writes none of them (:func:`_ast_unlocated`).
 * Interpolations of a str with nothing to escape, an int or a float skip
-  Chameleon's ``__quote`` call and conversion (:mod:`._fastprogram`). This one
-  changes the program, not what it renders.
+  Chameleon's ``__quote`` call and conversion (:mod:`._fastprogram`), and a
+  ``tal:repeat`` body whose variable nothing can change reads it from the loop
+  (:mod:`._fastloop`). These two change the program, not what it renders.
 * While a template compiles, the garbage collector runs less often
   (:mod:`._gcpace`): a compile makes hundreds of thousands of short-lived
   nodes, and the collections they trigger were about a sixth of its time.
@@ -448,7 +449,8 @@ def _rewriting(unparse: Any) -> Any:
         if isinstance(tree, ast.Module):
             code_blocks = getattr(_compiling, "code_blocks", False)
             _compiling.code_blocks = False
-            _fastprogram.rewrite(tree, code_blocks=code_blocks)
+            text = getattr(_compiling, "text", None)
+            _fastprogram.rewrite(tree, code_blocks=code_blocks, text=text)
         return str(unparse(tree))
 
     return _unparse
@@ -477,13 +479,19 @@ def _parsing_once(parse: Any) -> Any:
 
 
 def _paced(cook: Any) -> Any:
-    """``BaseTemplate._cook`` with fewer garbage collections while it compiles."""
+    """``BaseTemplate._cook`` with fewer garbage collections while it compiles, and
+    the template's text noted for :func:`_rewriting`."""
 
     @functools.wraps(cook)
-    def _cook(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def _cook(self: Any, body: Any, *args: Any, **kwargs: Any) -> Any:
         _compiling.code_blocks = False
-        with _gcpace.compiling():
-            return cook(self, *args, **kwargs)
+        # The template's text, for the loop rewrite's check of the names it uses.
+        _compiling.text = body if isinstance(body, str) else None
+        try:
+            with _gcpace.compiling():
+                return cook(self, body, *args, **kwargs)
+        finally:
+            _compiling.text = None
 
     return _cook
 

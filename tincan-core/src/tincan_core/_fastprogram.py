@@ -59,11 +59,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from . import _fastloop
+
 __all__ = ["REVISION", "enabled", "rewrite", "unrewritten"]
 
 # Written into the template cache's tag, so a cache of programs rewritten by
 # another revision (or not at all) is not taken for this one's.
-REVISION = 5
+REVISION = 6
 
 _SEARCH = "g_re_needs_escape"
 # What Chameleon assigns to it, as ast.unparse writes it.
@@ -89,10 +91,11 @@ def unrewritten() -> Iterator[None]:
         _on = was
 
 
-def rewrite(tree: ast.Module, *, code_blocks: bool = False) -> int:
+def rewrite(tree: ast.Module, *, code_blocks: bool = False, text: str | None = None) -> int:
     """Rewrite ``tree`` (a program Chameleon generated) in place; the number of
     interpolations given the test. ``code_blocks``: the template has a
-    ``<?python ?>`` block, and its program gets joined texts only."""
+    ``<?python ?>`` block, and its program gets joined texts only. ``text``: the
+    template's text, if known (:func:`._fastloop.rewrite` reads it)."""
     if not _on or _search_definition(tree) is None:
         return 0
     walk = _Walk()
@@ -102,7 +105,10 @@ def rewrite(tree: ast.Module, *, code_blocks: bool = False) -> int:
         # Chameleon's own names as locals: the test would read them where
         # Chameleon's program does not.
         return 0
-    return sum(_rewrite_groups(statements) for statements in walk.loops)
+    tested = sum(_rewrite_groups(statements) for statements in walk.loops)
+    # After the test: the loops it rewrote are the ones put back in new nodes.
+    _fastloop.rewrite(tree, text)
+    return tested
 
 
 def _search_definition(tree: ast.Module) -> ast.stmt | None:
