@@ -15,7 +15,7 @@ import pytest
 import tincan_core
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tincan_core import OnDemandLaunch, launch_on_demand
+from tincan_core import OnDemandLaunch, _ondemand, launch_on_demand
 from tincan_core._launcherrors import error_context
 from tincan_testing.strategies import webapp_trees
 
@@ -162,6 +162,37 @@ def test_the_background_compiles_every_page_into_the_cache(tmp_path: Path) -> No
     again, errors = tincan_core.launch(root)
     assert again is not None and errors == 1
     assert again.config["tincan.stats"].templates_compiled == 0
+
+
+def test_a_tree_compiled_before_starts_no_worker_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write(tmp_path, SITE)
+    first, _ = launched(root)
+    first.start(jobs=2)
+    assert first.wait(120) and first.complete
+    pools: list[object] = []
+    real = _ondemand.WorkerPool
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        pools.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_ondemand, "WorkerPool", counted)
+    tincan_core._cache.shared_programs.clear()
+    again, app = launched(root)
+    again.start(jobs=2)
+    assert again.wait(120) and again.complete
+    assert pools == []  # every template was in the cache: nothing to fork for
+    assert again.compiled == again.pages == 5
+    assert get(app, "/about.pspx").text.strip() == "<p>about</p>"
+    # A tree with something left to compile still gets its workers.
+    (root / "new.pspx").write_text("<p>new</p>", encoding="utf-8")
+    (root / "more.pspx").write_text("<p>more</p>", encoding="utf-8")
+    third, _ = launched(root)
+    third.start(jobs=2)
+    assert third.wait(120) and third.complete
+    assert len(pools) == 1
 
 
 def test_stop_ends_the_background_and_pages_still_compile(tmp_path: Path) -> None:

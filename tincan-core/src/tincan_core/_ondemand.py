@@ -252,7 +252,10 @@ class OnDemandLaunch:
         builder = self._builder
         if builder is None or self._thread is not None:
             return
-        workers = min(jobs or default_jobs(), len(builder.pages))
+        # What the cache lacks, known before forking: a tree compiled before (a dev
+        # server started again) needs no worker processes.
+        pending = builder.pending_templates()
+        workers = min(jobs or default_jobs(), len(pending))
         if workers >= 2 and fork_is_safe():
             try:
                 self._pool = WorkerPool(workers, background=True)
@@ -264,8 +267,7 @@ class OnDemandLaunch:
                 pool = self._pool
                 if pool is not None:
                     try:
-                        pool.run(compile_in_worker, builder.pending_templates(),
-                                 builder.store, self._stop)  # fmt: skip
+                        pool.run(compile_in_worker, pending, builder.store, self._stop)
                     finally:
                         pool.close(terminate=self._stop.is_set())
                         self._pool = None
