@@ -257,3 +257,20 @@ def program_source() -> Callable[[str], str]:
     """The program Chameleon (as installed when called) makes of a template body,
     renumbered; or the error it reports, as ``Kind: message``."""
     return _program_source
+
+
+@pytest.fixture(scope="session")
+def plain_and_fast() -> Callable[[str], tuple[PageTemplate, PageTemplate]]:
+    """``(plain, fast)`` of a template text: compiled as plain Chameleon does, and with
+    TinCan's faster compile (its programs' sources kept, for tests that read them)."""
+    from tincan_core import _fastcompile
+
+    def compiled(body: str) -> tuple[PageTemplate, PageTemplate]:
+        with _fastcompile.disabled():
+            plain = PageTemplate(body, keep_source=True)
+            plain.cook_check()
+        fast = PageTemplate(body, keep_source=True)
+        fast.cook_check()
+        return plain, fast
+
+    return compiled

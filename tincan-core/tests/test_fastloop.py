@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,16 +27,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 ROWS = [(1, "a <b>", 2.5), (2, "c & d", None), ("x", "", 0)]
+Pair = Callable[[str], tuple[PageTemplate, PageTemplate]]
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
-
-
-def _pair(body: str) -> tuple[PageTemplate, PageTemplate]:
-    with _fastcompile.disabled():
-        plain = PageTemplate(body, keep_source=True)
-        plain.cook_check()
-    fast = PageTemplate(body, keep_source=True)
-    fast.cook_check()
-    return plain, fast
 
 
 def _outcome(render: Any, **variables: Any) -> tuple[str, str]:
@@ -45,8 +38,8 @@ def _outcome(render: Any, **variables: Any) -> tuple[str, str]:
         return type(exc).__name__, _ADDRESS.sub(" at ...>", str(exc))
 
 
-def _same_as_chameleon(body: str, **variables: Any) -> PageTemplate:
-    plain, fast = _pair(body)
+def _same_as_chameleon(pair: Pair, body: str, **variables: Any) -> PageTemplate:
+    plain, fast = pair(body)
     expected = _outcome(plain.render, **variables)
     assert _outcome(fast.render, **variables) == expected
     assert _outcome(fast_render(fast.render), **variables) == expected
@@ -58,13 +51,13 @@ def _reads(template: PageTemplate, key: str) -> int:
     return template.source.count(f"getname({key!r})")
 
 
-def test_a_plain_loop_reads_its_item_from_the_loop() -> None:
+def test_a_plain_loop_reads_its_item_from_the_loop(plain_and_fast: Pair) -> None:
     body = """<table><tr tal:repeat="row rows" class="${repeat.row.odd and 'odd' or 'even'}">
       <td>${row[0]}</td><td tal:content="row[1]">x</td><td>${'%s' % (row[2],)}</td></tr></table>"""
-    fast = _same_as_chameleon(body, rows=ROWS)
+    fast = _same_as_chameleon(plain_and_fast, body, rows=ROWS)
     assert _reads(fast, "row") == 0
     assert fast.source is not None and fast.source.count("__item[") == 3
-    plain, _ = _pair(body)
+    plain, _ = plain_and_fast(body)
     assert _reads(plain, "row") == 3
 
 
@@ -76,8 +69,8 @@ def test_a_plain_loop_reads_its_item_from_the_loop() -> None:
         """<p tal:repeat="row rows"><b tal:on-error="string:err">${row[9]}</b>${row[0]}</p>""",
     ],
 )
-def test_a_body_that_stores_other_names_keeps_the_rewrite(body: str) -> None:
-    fast = _same_as_chameleon(body, rows=ROWS)
+def test_a_body_that_stores_other_names_keeps_the_rewrite(plain_and_fast: Pair, body: str) -> None:
+    fast = _same_as_chameleon(plain_and_fast, body, rows=ROWS)
     assert _reads(fast, "row") == 0
 
 
@@ -100,15 +93,17 @@ def test_a_body_that_stores_other_names_keeps_the_rewrite(body: str) -> None:
         """<p tal:repeat="row rows"><i tal:repeat="c row[1]">${c}</i>${row[0]}</p>""",
     ],
 )
-def test_bodies_that_could_change_the_name_keep_their_reads(body: str) -> None:
-    fast = _same_as_chameleon(body, rows=ROWS)
+def test_bodies_that_could_change_the_name_keep_their_reads(
+    plain_and_fast: Pair, body: str
+) -> None:
+    fast = _same_as_chameleon(plain_and_fast, body, rows=ROWS)
     key = "error" if "error rows" in body else "row"
     assert _reads(fast, key) >= 1
 
 
-def test_an_inner_loop_is_rewritten_while_its_outer_loop_is_not() -> None:
+def test_an_inner_loop_is_rewritten_while_its_outer_loop_is_not(plain_and_fast: Pair) -> None:
     body = """<p tal:repeat="row rows"><i tal:repeat="c row[1]">${c}${c}</i>${row[0]}</p>"""
-    fast = _same_as_chameleon(body, rows=ROWS)
+    fast = _same_as_chameleon(plain_and_fast, body, rows=ROWS)
     assert _reads(fast, "c") == 0
     assert _reads(fast, "row") == 2  # the inner loop's iterable, and ${row[0]}
 
@@ -126,10 +121,12 @@ def test_an_inner_loop_is_rewritten_while_its_outer_loop_is_not() -> None:
         "ctx \uff45context",
     ],
 )
-def test_a_template_that_holds_the_scope_keeps_every_loop(definition: str) -> None:
+def test_a_template_that_holds_the_scope_keeps_every_loop(
+    plain_and_fast: Pair, definition: str
+) -> None:
     body = f"""<div tal:define="{definition}"><p tal:repeat="row rows">${{row[0]}}${{
         ctx.__setitem__('row', ('changed',)) or ''}}${{row[0]}}</p></div>"""
-    fast = _same_as_chameleon(body, rows=ROWS)
+    fast = _same_as_chameleon(plain_and_fast, body, rows=ROWS)
     assert "changed" in fast.render(rows=ROWS)  # the second read sees the change
     assert _reads(fast, "row") == 2
 
@@ -207,9 +204,9 @@ _PARTS = [
     rows=st.lists(st.sampled_from(ROWS), max_size=3),
 )
 def test_any_loop_body_renders_as_chameleon_renders_it(
-    parts: list[str], nested: bool, rows: list[Any]
+    plain_and_fast: Pair, parts: list[str], nested: bool, rows: list[Any]
 ) -> None:
     body = f"<p tal:repeat='row rows'>{''.join(parts)}</p>"
     if nested:
         body = f"<div tal:repeat='group groups'>{body}${{group}}</div>"
-    _same_as_chameleon(body, rows=rows, groups=[1, 2])
+    _same_as_chameleon(plain_and_fast, body, rows=rows, groups=[1, 2])

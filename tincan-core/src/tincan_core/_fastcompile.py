@@ -30,7 +30,9 @@ More parts, each making what Chameleon makes:
 * Interpolations of a str with nothing to escape, an int or a float skip
   Chameleon's ``__quote`` call and conversion (:mod:`._fastprogram`), and a
   ``tal:repeat`` body whose variable nothing can change reads it from the loop
-  (:mod:`._fastloop`). These two change the program, not what it renders.
+  (:mod:`._fastloop`), and reads the attributes a loop's expression starts
+  with without a ``lookup_attr`` call each (:mod:`._fastattr`). These change
+  the program, not what it renders.
 * While a template compiles, the garbage collector runs less often
   (:mod:`._gcpace`): a compile makes hundreds of thousands of short-lived
   nodes, and the collections they trigger were about a sixth of its time.

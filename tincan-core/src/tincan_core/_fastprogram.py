@@ -59,13 +59,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from . import _fastloop
+from . import _fastattr, _fastloop
 
 __all__ = ["REVISION", "enabled", "rewrite", "unrewritten"]
 
 # Written into the template cache's tag, so a cache of programs rewritten by
 # another revision (or not at all) is not taken for this one's.
-REVISION = 6
+REVISION = 7
 
 _SEARCH = "g_re_needs_escape"
 # What Chameleon assigns to it, as ast.unparse writes it.
@@ -106,7 +106,9 @@ def rewrite(tree: ast.Module, *, code_blocks: bool = False, text: str | None = N
         # Chameleon's program does not.
         return 0
     tested = sum(_rewrite_groups(statements) for statements in walk.loops)
-    # After the test: the loops it rewrote are the ones put back in new nodes.
+    _fastattr.rewrite(tree, walk.loops)
+    # After the test and the attribute reads: the loops they rewrote in place are
+    # the ones put back in new nodes.
     _fastloop.rewrite(tree, text)
     return tested
 
