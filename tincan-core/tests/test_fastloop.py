@@ -167,6 +167,8 @@ def test_a_loop_before_the_binding_or_in_a_function_that_rebinds_getname_is_kept
     )
     tree = ast.parse(source)
     assert _fastloop.rewrite(tree) == 0
+    kept = ast.parse(source.replace("    getname = other\n", ""))
+    assert _fastloop.rewrite(kept) == 1  # the same loop, with getname bound only once
     early = ast.parse(
         source.replace("    getname = other\n", "").replace(
             "    getname = econtext.get_name\n", ""

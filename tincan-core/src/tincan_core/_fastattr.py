@@ -39,6 +39,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from ._fastnodes import with_fields
+
 __all__ = ["rewrite"]
 
 _LOOKUP = "_lookup_attr"
@@ -196,12 +198,8 @@ def _replaced(path: list[tuple[Any, str]], new: ast.expr) -> ast.expr:
     """The top node of ``path`` with the node at its end replaced by ``new``: new
     nodes along the path (the tree may share them), the rest shared."""
     for node, field in reversed(path):
-        kind: Any = type(node)
-        copy = kind.__new__(kind)
-        vars(copy).update(vars(node))
         if field in ("values", "comparators"):
-            setattr(copy, field, [new, *getattr(node, field)[1:]])
+            new = with_fields(node, {field: [new, *getattr(node, field)[1:]]})
         else:
-            setattr(copy, field, new)
-        new = copy
+            new = with_fields(node, {field: new})
     return new

@@ -65,6 +65,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ._fastnodes import flattened, with_fields
+
 __all__ = ["rewrite"]
 
 _ITEM = "__item"
@@ -146,7 +148,7 @@ def _collect(
     """Note in ``loops`` each loop of ``statements`` (and the lists inside them) that
     follows ``getname = econtext.get_name`` in its function: in the same list, or
     in a list inside a statement after it (``bound``), inner loops first."""
-    for index, statement in enumerate(_flattened(statements)):
+    for index, statement in enumerate(flattened(statements)):
         kind = type(statement)
         if kind is ast.Assign and _is_binding(statement):
             function.bindings += 1
@@ -165,21 +167,6 @@ def _collect(
             loops.append((function, statements, index))
 
 
-def _flat(items: list[Any]) -> Iterator[Any]:
-    # Chameleon's statement lists may hold lists of statements.
-    for item in items:
-        if type(item) is list:
-            yield from _flat(item)
-        else:
-            yield item
-
-
-def _flattened(statements: list[Any]) -> list[Any]:
-    if list in map(type, statements):
-        statements[:] = _flat(statements)
-    return statements
-
-
 _BLOCKS = ("body", "orelse", "finalbody")
 
 
@@ -188,10 +175,10 @@ def _inner_lists(statement: ast.stmt) -> Iterator[list[Any]]:
     for field in _BLOCKS:
         inner = getattr(statement, field, None)
         if type(inner) is list and inner:
-            yield _flattened(inner)
+            yield flattened(inner)
     for handler in getattr(statement, "handlers", None) or ():
         if isinstance(handler, ast.ExceptHandler):
-            yield _flattened(handler.body)
+            yield flattened(handler.body)
 
 
 def _loop_key(statement: Any) -> str | None:
@@ -232,7 +219,7 @@ def _names_are_plain(tree: ast.Module) -> bool:
     while pending:
         node, parent = pending.pop()
         kind = type(node)
-        if kind in _ATOMIC or kind is ast.Constant or kind in _CONTEXTS:
+        if kind in _LEAVES:
             continue
         if kind is list:
             pending.extend((item, parent) for item in node)
@@ -386,9 +373,4 @@ def _swapped(node: Any, key: str, reads: list[int]) -> Any:
             if new is not value:
                 changed = changed or {}
                 changed[field] = new
-    if changed is None:
-        return node
-    copy = kind.__new__(kind)
-    vars(copy).update(vars(node))
-    vars(copy).update(changed)
-    return copy
+    return node if changed is None else with_fields(node, changed)

@@ -60,6 +60,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from . import _fastattr, _fastloop
+from ._fastnodes import flattened
 
 __all__ = ["REVISION", "enabled", "rewrite", "unrewritten"]
 
@@ -126,16 +127,6 @@ def _search_definition(tree: ast.Module) -> ast.stmt | None:
     return None
 
 
-def _flat(statements: list[Any]) -> Iterator[ast.stmt]:
-    # Chameleon's statement lists may hold lists of statements, which the
-    # unparser writes in their place.
-    for statement in statements:
-        if isinstance(statement, list):
-            yield from _flat(statement)
-        else:
-            yield statement
-
-
 # The statement lists of each kind of statement Chameleon writes (a compile walks
 # thousands of statements: the kind decides, not attribute lookups).
 _INNER: dict[type, tuple[str, ...]] = {
@@ -161,10 +152,8 @@ class _Walk:
         self.loops: list[list[ast.stmt]] = []
 
     def statements(self, statements: list[Any], in_loop: bool) -> None:
-        if list in map(type, statements):
-            statements[:] = _flat(statements)
         assigns = texts = 0
-        for statement in statements:
+        for statement in flattened(statements):
             kind = type(statement)
             if kind is ast.Assign:
                 assigns += 1
