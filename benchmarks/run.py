@@ -18,6 +18,7 @@ import os
 import platform
 import sys
 import tempfile
+import time
 from typing import Any
 
 import bottle
@@ -40,7 +41,7 @@ from _launching import ChildFailed, launch_figures
 from _report import Figure, format_json, format_table, ratio_figure
 from _timing import CLOCKS, call, compare, make_environ
 
-GROUPS = ("page", "small", "static", "flask", "launch", "serve", "http", "harness")
+GROUPS = ("page", "small", "static", "flask", "harness", "serve", "launch", "http")
 
 # name: (label, path, query, target ratio)
 _IN_PROCESS = {
@@ -136,6 +137,17 @@ def _context() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def cpu_probe_ms() -> float:
+    """CPU milliseconds of a fixed pure-Python loop: how fast this machine runs now
+    (printed at the start, before the launch figure and at the end; a machine that
+    slows down under sustained load shows it here)."""
+    started = time.process_time()
+    total = 0
+    for n in range(2_000_000):
+        total += n
+    return round(1000 * (time.process_time() - started), 1)
 
 
 def _version(distribution: str) -> str:
@@ -236,36 +248,15 @@ def main(argv: list[str] | None = None) -> int:
     settings = _settings(args)
     context = _context() | {"settings": settings}
     figures: list[Figure] = []
+    probes = {"start": cpu_probe_ms()}
     try:
         with tempfile.TemporaryDirectory(prefix="tincan-bench-") as workdir:
             webapp = os.path.join(workdir, "webapp")
             in_process = [g for g in groups if g in _IN_PROCESS]
             if in_process:
                 figures += in_process_figures(in_process, webapp, settings)
-            if "launch" in groups:
-                _progress(f"measuring launch: {settings['pages']}-page tree, fresh processes")
-                figures += launch_figures(
-                    workdir,
-                    settings["pages"],
-                    settings["launch_rounds"],
-                    settings["compiled_launches"],
-                )
-            if "serve" in groups:
-                _progress(
-                    f"measuring serve: tincan serve on an uncompiled {settings['pages']}-"
-                    "page tree, fresh processes"
-                )
-                figures.append(serve_figure(workdir, settings["pages"], settings["serve_rounds"]))
-            if "http" in groups:
-                _progress("measuring http: waitress, gunicorn, the builtin server, loopback")
-                _launch_webapp(webapp)  # writes it if needed, and checks it launches cleanly
-                figures += http_figures(
-                    webapp,
-                    f"{ORDERS_PATH}?{ORDERS_QUERY}",
-                    settings["rounds"],
-                    settings["http_requests"],
-                    settings["clock"],
-                )
+            # The short absolute figures run before the long ones: a minute of full
+            # load can leave a machine slower for a while (see benchmarks/README.md).
             if "harness" in groups:
                 _progress(
                     f"measuring harness: first test of a {settings['harness_pages']}-page "
@@ -279,10 +270,37 @@ def main(argv: list[str] | None = None) -> int:
                         settings["clock"],
                     )
                 )
+            if "serve" in groups:
+                _progress(
+                    f"measuring serve: tincan serve on an uncompiled {settings['pages']}-"
+                    "page tree, fresh processes"
+                )
+                figures.append(serve_figure(workdir, settings["pages"], settings["serve_rounds"]))
+            if "launch" in groups:
+                probes["before launch"] = cpu_probe_ms()
+                _progress(f"measuring launch: {settings['pages']}-page tree, fresh processes")
+                figures += launch_figures(
+                    workdir,
+                    settings["pages"],
+                    settings["launch_rounds"],
+                    settings["compiled_launches"],
+                )
+            if "http" in groups:
+                _progress("measuring http: waitress, gunicorn, the builtin server, loopback")
+                _launch_webapp(webapp)  # writes it if needed, and checks it launches cleanly
+                figures += http_figures(
+                    webapp,
+                    f"{ORDERS_PATH}?{ORDERS_QUERY}",
+                    settings["rounds"],
+                    settings["http_requests"],
+                    settings["clock"],
+                )
     except (BenchmarkError, ChildFailed, RuntimeError, OSError) as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
     context["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    probes["end"] = cpu_probe_ms()
+    context["cpu_probe_ms"] = probes
     if args.json:
         print(format_json(figures, context))
     else:
