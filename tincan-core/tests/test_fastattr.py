@@ -199,3 +199,19 @@ def test_a_program_that_binds_the_name_itself_is_left_alone() -> None:
     assert _fastattr.rewrite(tree, [body]) == 1
     assert ast.unparse(body[-2]) == "x = __attr"
     assert _fastattr.rewrite(tree, [body]) == 0  # the helper is defined once
+
+
+@pytest.mark.parametrize(
+    "value", ["_lookup_attr(__attr, 'a')", "_lookup_attr(__item, 'a') + __attr", "__attr_error or 1"]
+)
+def test_a_value_naming_the_rewrites_own_names_is_left_alone(value: str) -> None:
+    """``__attr`` and ``__attr_error`` hold the chain while it is read: a value that
+    reads either of them (a template may name internal names) keeps its call."""
+    tree = ast.parse(
+        "from chameleon.utils import lookup_attr as _lookup_attr\n"
+        f"def first(items):\n    for __item in items:\n        x = {value}\n"
+    )
+    body = tree.body[-1].body[0].body  # type: ignore[attr-defined]
+    before = ast.dump(tree)
+    assert _fastattr.rewrite(tree, [body]) == 0
+    assert ast.dump(tree) == before

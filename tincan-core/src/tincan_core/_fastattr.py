@@ -158,8 +158,8 @@ def _split(statement: Any) -> list[ast.stmt] | None:
     while _is_lookup(node):
         names.append(node.args[1].value)
         node = node.args[0]
-    if _mentions(node, (_VALUE, _ERROR)):
-        return None
+    if _mentions(statement.value, (_VALUE, _ERROR)):
+        return None  # the value would read the rewrite's own names
     split: list[ast.stmt] = [_assign(node)]
     for name in reversed(names):
         split.append(_read(name))

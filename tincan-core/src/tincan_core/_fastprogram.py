@@ -66,7 +66,7 @@ __all__ = ["REVISION", "enabled", "rewrite", "unrewritten"]
 
 # Written into the template cache's tag, so a cache of programs rewritten by
 # another revision (or not at all) is not taken for this one's.
-REVISION = 7
+REVISION = 8
 
 _SEARCH = "g_re_needs_escape"
 # What Chameleon assigns to it, as ast.unparse writes it.
