@@ -107,6 +107,23 @@ def test_notes_with_verbose(capsys: pytest.CaptureFixture[str], make_webapp: Any
         "(static files only) [no-pages]"  # fmt: skip
 
 
+def test_a_template_expression_python_warns_about_is_a_warning_at_its_line(
+    capsys: pytest.CaptureFixture[str], make_webapp: Any
+) -> None:
+    page = "<p>digits</p>\n<p>${__import__('re').sub('\\d', '#', 'a1')}</p>\n"
+    root = make_webapp({"digits.pspx": page})
+    for _ in range(2):  # the second run reads the compiled template from the cache
+        code, out, err = check(capsys, str(root))
+        assert (code, err) == (0, "")
+        lines = out.splitlines()
+        assert lines[0].startswith(f"{root}/digits.pspx:2: warning: ")
+        assert lines[0].endswith("Warning: invalid escape sequence '\\d' [launch-warning]")
+        assert lines[1] == (
+            "1 page checked: 0 errors, 1 warning, 0 notes (--strict makes warnings fail)"
+        )
+    assert check(capsys, "--strict", str(root))[0] == 1
+
+
 def test_usage_and_missing_directories(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = check(capsys, str(tmp_path / "nowhere"))
     assert (code, err) == (1, f"tincan check: {tmp_path / 'nowhere'}: no such directory\n")
@@ -230,7 +247,7 @@ def test_python_warnings_are_findings_on_every_run_and_never_raw_stderr(
 
     compiled = run("compile", "-j", jobs, str(root))
     assert (compiled.returncode, compiled.stderr) == (0, "")
-    assert "2 check warning(s)" in compiled.stdout
+    assert "4 check warning(s)" in compiled.stdout
     for _ in range(2):  # the second run finds the bytecode the first one wrote
         checked = run("check", "-j", jobs, str(root))
         assert (checked.returncode, checked.stderr) == (0, "")
@@ -240,6 +257,8 @@ def test_python_warnings_are_findings_on_every_run_and_never_raw_stderr(
         ]
         assert where_and_what == [
             (f"{root}/WEB-INF/lib/patterns.py:1", "'\\d' [launch-warning]"),
+            (f"{root}/code.pspx:2", "'\\d' [launch-warning]"),  # a <?python ?> block
             (f"{root}/escape.py:3", "'\\w' [launch-warning]"),
+            (f"{root}/index.pspx:1", "'\\s' [launch-warning]"),  # a template expression
         ]
         assert all("Warning: invalid escape sequence" in line for line in warned)

@@ -202,7 +202,8 @@ def test_a_program_that_binds_the_name_itself_is_left_alone() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["_lookup_attr(__attr, 'a')", "_lookup_attr(__item, 'a') + __attr", "__attr_error or 1"]
+    "value",
+    ["_lookup_attr(__attr, 'a')", "_lookup_attr(__item, 'a') + __attr", "__attr_error or 1"],
 )
 def test_a_value_naming_the_rewrites_own_names_is_left_alone(value: str) -> None:
     """``__attr`` and ``__attr_error`` hold the chain while it is read: a value that

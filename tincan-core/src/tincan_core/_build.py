@@ -118,6 +118,8 @@ class Builder(PageSources):
         if template is None:
             template = build_template(source, self.cache, display, defer=self.defer_loading)
             self.templates[source.filename] = template
+            for warning in getattr(template, "tincan_warnings", ()):
+                self.log.warning("%s", warning)
         return template
 
     def macro(self, relpath: str, page: str, line: int) -> PageTemplate:
@@ -221,16 +223,21 @@ class Builder(PageSources):
 
     def precompile(self, pages: list[str]) -> int:
         """Compile every template these pages need, in parallel, before building them."""
-        return compile_templates(self.plan(pages).templates.values(), self.cache, self.jobs)
+        return compile_templates(
+            self.plan(pages).templates.values(), self.cache, self.jobs, self._warn
+        )
+
+    def _warn(self, text: str) -> None:
+        self.log.warning("%s", text)
 
     # -- the whole launch --------------------------------------------------------------
     def build(self, inventory: Inventory | None = None) -> int:
         """Build every route of the webapp into the app; returns the number of errors.
 
-        Warnings raised meanwhile (Chameleon compiling an odd escape, code-behind
-        using something deprecated) go to the logger: a WSGI app must not write to
-        stderr. Worker processes forked meanwhile inherit the capture, so theirs
-        are dropped.
+        Warnings raised meanwhile (code-behind using something deprecated) go to
+        the logger: a WSGI app must not write to stderr. What a template's compile
+        warns about it is logged naming the template's file and line, whether a
+        worker process compiled it or this one (:mod:`._templatewarnings`).
         """
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")

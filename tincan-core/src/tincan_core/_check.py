@@ -7,7 +7,8 @@ code                      severity  what
 ========================  ========  ==============================================
 ``launch-error``          error     what ``tincan compile`` (and a launch) reports
 ``launch-warning``        warning   what a launch logs as a warning (ignored header
-                                    lines, skipped files, Python warnings)
+                                    lines, skipped files, Python warnings about
+                                    code-behind and template expressions)
 ``missing-macro``         error     ``metal:use-macro`` names a macro (or a
                                     ``load:`` file) that does not exist
 ``undefined-name``        warning   a template reads a name nothing defines

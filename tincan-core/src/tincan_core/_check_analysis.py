@@ -351,8 +351,9 @@ def check_app(app: TinCan, *, absolute_links: bool = True) -> list[Finding]:
     app was launched under another urlroot than the site is served under).
     """
     # The analysis parses template expressions and code-behind again; what Python
-    # warns about them (an invalid escape sequence) the compile reported already,
-    # with the file's own name and line, and must not reach stderr here.
+    # warns about them (an invalid escape sequence) is reported as findings, with
+    # the file's own name and line (expression_names keeps it), and must not reach
+    # stderr here.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)
         warnings.simplefilter("ignore", DeprecationWarning)

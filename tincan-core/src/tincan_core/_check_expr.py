@@ -14,12 +14,18 @@ The rules follow Chameleon's own code (``chameleon.tales``):
   stores ``x`` in the template's variables; names starting with ``__`` are
   Chameleon internals.
 * ``string:`` interpolates ``${expression}`` and ``$name``; ``$$`` is a dollar.
+
+What Python warns as it parses the Python of an expression (an invalid escape
+sequence) is kept too, placed at the text the warning quotes: a launch logs the
+same warning when it compiles the template, a check finds it on every run.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,8 +35,10 @@ from chameleon.utils import decode_htmlentities
 __all__ = [
     "ExprNames",
     "NameUse",
+    "Warned",
     "expression_names",
     "interpolations",
+    "parse_warned",
     "python_parses",
 ]
 
@@ -43,6 +51,7 @@ _BRACES = re.compile(r"\$({(?P<expression>.*)})", re.DOTALL)
 _BRACES_OPTIONAL = re.compile(
     r"\$({(?P<expression>.*)}|(?P<variable>[A-Za-z][A-Za-z0-9_]*))", re.DOTALL
 )
+_QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
 _KNOWN_TYPES = frozenset({"python", "string", "not", "exists", "import", "structure", "load"})
 
 
@@ -56,6 +65,15 @@ class NameUse:
 
 
 @dataclass(frozen=True, slots=True)
+class Warned:
+    """What Python warned parsing part of an expression: ``Category: message``, and
+    the offset of the text it is about (``None``: the expression's start)."""
+
+    offset: int | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class ExprNames:
     """What an expression does with names."""
 
@@ -63,6 +81,7 @@ class ExprNames:
     stores: tuple[str, ...] = ()  # names it assigns (x := ...)
     valid: bool = True  # False: Chameleon would refuse it (the launch reports that)
     load: str | None = None  # the path of a load: expression
+    warned: tuple[Warned, ...] = ()  # what Python warned parsing it
 
 
 def _python_source(expression: str) -> tuple[str, int, bool]:
@@ -156,9 +175,13 @@ def _char_offset(source: str, byte_offset: int) -> int:
 def _python(expression: str, base: int) -> ExprNames:
     source, lead, exact = _python_source(expression)
     try:
-        tree = compile(source, "", "eval", ast.PyCF_ONLY_AST)
+        tree, found = parse_warned(source, "eval")
     except (SyntaxError, ValueError):
         return ExprNames(valid=False)
+    warned = tuple(
+        Warned(base + lead + (index if exact and index is not None else 0), text)
+        for index, text in found
+    )
     visitor = _FreeNames()
     visitor.visit(tree)
     reads = tuple(
@@ -166,7 +189,35 @@ def _python(expression: str, base: int) -> ExprNames:
         for name, column in visitor.reads
         if not name.startswith("__")
     )
-    return ExprNames(reads, tuple(visitor.stores))
+    return ExprNames(reads, tuple(visitor.stores), warned=warned)
+
+
+def parse_warned(
+    source: str, mode: str, within: str | None = None
+) -> tuple[ast.AST, list[tuple[int | None, str]]]:
+    """``source`` parsed (``SyntaxError`` raised as ``compile`` raises it), and what
+    Python warns parsing and compiling it: ``(index, "Category: message")``, the
+    index in ``within`` (default: ``source``) of the first text the message quotes
+    (``None``: not found)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tree = compile(source, "", mode, ast.PyCF_ONLY_AST)
+        # What Python warns only compiling it ("is" with a literal); what does not
+        # compile the launch reports, as its program does not.
+        if isinstance(tree, (ast.Expression, ast.Module)):
+            with contextlib.suppress(SyntaxError, ValueError):
+                compile(tree, "", mode)
+    found: list[tuple[int | None, str]] = []
+    for w in caught:
+        message = str(w.message)
+        index = None
+        for match in _QUOTED.finditer(message):
+            at = (source if within is None else within).find(match.group(1) or match.group(2))
+            if at >= 0:
+                index = at
+                break
+        found.append((index, f"{w.category.__name__}: {message}"))
+    return tree, found
 
 
 def _merge(parts: list[ExprNames], load: str | None = None) -> ExprNames:
@@ -175,12 +226,13 @@ def _merge(parts: list[ExprNames], load: str | None = None) -> ExprNames:
         tuple(name for part in parts for name in part.stores),
         all(part.valid for part in parts),
         load,
+        tuple(warned for part in parts for warned in part.warned),
     )
 
 
 def _guarded(names: ExprNames) -> ExprNames:
     """An alternative that may fail: its reads cannot be undefined-name errors."""
-    return ExprNames((), names.stores, names.valid, names.load)
+    return ExprNames((), names.stores, names.valid, names.load, names.warned)
 
 
 def _tales(expression: str, base: int) -> ExprNames:
@@ -213,7 +265,8 @@ def _tales(expression: str, base: int) -> ExprNames:
 
 def _drop_offsets(names: ExprNames) -> ExprNames:
     reads = tuple(NameUse(use.name, None) for use in names.reads)
-    return ExprNames(reads, names.stores, names.valid, names.load)
+    warned = tuple(Warned(None, w.text) for w in names.warned)
+    return ExprNames(reads, names.stores, names.valid, names.load, warned)
 
 
 def interpolations(
@@ -313,7 +366,10 @@ def expression_names(expression: str, base: int = 0) -> ExprNames:
     reads = tuple(
         NameUse(use.name, None if use.offset is None else base + use.offset) for use in names.reads
     )
-    return ExprNames(reads, names.stores, names.valid, names.load)
+    warned = tuple(
+        Warned(None if w.offset is None else base + w.offset, w.text) for w in names.warned
+    )
+    return ExprNames(reads, names.stores, names.valid, names.load, warned)
 
 
 @lru_cache(maxsize=4096)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from chameleon import tal as _tal
 from chameleon.compiler import COMPILER_INTERNALS_OR_DISALLOWED, Compiler
 
-from ._check_expr import expression_names, interpolations
+from ._check_expr import expression_names, interpolations, parse_warned
 from ._check_tree import (
     I18N_NS,
     META_NS,
@@ -93,7 +93,8 @@ class NameProblem:
 @dataclass(frozen=True, slots=True)
 class TemplateProblem:
     """A ``metal:use-macro`` or ``fill-slot`` that names nothing (``code``:
-    missing-macro or unknown-slot)."""
+    missing-macro or unknown-slot), or what Python warns parsing an expression
+    (launch-warning)."""
 
     file: str
     line: int
@@ -207,6 +208,12 @@ class _Walker:
     def read(self, text: str, pos: int, scope: _Scope, ctx: _Context) -> list[str]:
         """Check one expression at ``pos``; the names it stores."""
         names = expression_names(text)
+        for warned in names.warned:
+            at = pos + warned.offset if warned.offset is not None else pos
+            line = ctx.template.line(at)
+            file = ctx.template.filename
+            problem = TemplateProblem(file, line, "launch-warning", warned.text, None)
+            self.result.problems.append(problem)
         if ctx.check and names.valid:
             for use in names.reads:
                 if use.name in _ALWAYS or use.name in scope or use.name in self.globals:
@@ -226,6 +233,19 @@ class _Walker:
         self.globals.update(names.stores)
         return list(names.stores)
 
+    def code_block(self, code: str, pos: int, ctx: _Context) -> set[str]:
+        """Names a ``<?python ?>`` block at ``pos`` defines (it runs in the template's
+        variables); what Python warns about it is a problem at its line."""
+        try:
+            tree, found = parse_warned(textwrap.dedent(code.strip("\n")), "exec", code)
+        except (SyntaxError, ValueError):
+            return set()
+        for index, text in found:
+            line = ctx.template.line(pos + (index or 0))
+            problem = TemplateProblem(ctx.template.filename, line, "launch-warning", text, None)
+            self.result.problems.append(problem)
+        return _defined_names(tree)
+
     def interpolate(self, text: str, pos: int, scope: _Scope, ctx: _Context) -> None:
         if "${" not in text:
             return
@@ -240,7 +260,7 @@ class _Walker:
             if isinstance(node, Element):
                 self.element(node, scope, ctx, interpolation)
             elif node.kind == "python":
-                self.globals.update(_code_block_names(node.text))
+                self.globals.update(self.code_block(node.text, node.pos, ctx))
             elif interpolation and _interpolated(node.kind, node.text):
                 self.interpolate(node.text, node.pos, scope, ctx)
 
@@ -578,12 +598,8 @@ def _macro_reference(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _code_block_names(code: str) -> set[str]:
-    """Names a ``<?python ?>`` block defines (it runs in the template's variables)."""
-    try:
-        tree = ast.parse(textwrap.dedent(code.strip("\n")))
-    except SyntaxError:
-        return set()
+def _defined_names(tree: ast.AST) -> set[str]:
+    """Names a ``<?python ?>`` block's code defines."""
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):

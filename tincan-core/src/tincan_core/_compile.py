@@ -30,7 +30,7 @@ from ._codebehind import bytecode_is_current, compile_bytecode
 from ._launch import _add_lib_path, _silent_logger, _unusable_tree
 from ._parallel import default_jobs, fork_is_safe, run_in_workers
 from ._scan import scan_tree
-from ._templates import CompileFailure, TemplateSource, compile_in_worker, module_name
+from ._templates import TemplateSource, WorkerCompile, compile_in_worker, module_name
 
 __all__ = ["CompileReport", "compile_webapp"]
 
@@ -52,7 +52,7 @@ class CompileReport:
     python_files: list[str] = field(default_factory=list)  # code-behind and WEB-INF/lib
 
 
-Outcome = dict[str, bytes | CompileFailure] | tuple[str | None, list[str]]
+Outcome = WorkerCompile | tuple[str | None, list[str]]
 
 
 def _compile_job(job: TemplateSource | str) -> Outcome:
@@ -127,9 +127,10 @@ def compile_webapp(
 
     def finished(job: TemplateSource | str, result: Outcome) -> None:
         nonlocal done
-        if isinstance(result, dict):
-            for name, data in result.items():
+        if isinstance(result, WorkerCompile):
+            for name, data in result.programs.items():
                 builder.cache.add(name, data)
+            warned.extend(result.warnings)
         else:
             error, python_warnings = result
             if error is not None:

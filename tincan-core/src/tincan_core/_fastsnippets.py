@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import ast
 import builtins
-import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from chameleon import codegen as _codegen
+
+from ._templatewarnings import MAY_WARN
 
 __all__ = ["parse_expression", "rebuilt", "template"]
 
@@ -43,9 +44,6 @@ _NOT_GIVEN = object()
 # templates' to decide.
 _expressions: dict[str, Any] = {}
 _MOST_EXPRESSIONS = 2048
-# What Python 3.11's parser warns about: escape sequences, and a number literal run
-# into a keyword. Taken broadly: any backslash, any number-like word with letters.
-_MAY_WARN = re.compile(r"\\|\b\d\w*[A-Za-z]")
 
 # Classes compile() hands out as one shared instance each (contexts, operators).
 _SINGLETONS: frozenset[type] = frozenset(
@@ -319,7 +317,7 @@ def parse_expression(parse: Callable[[str], Any], string: str) -> Any:
     tree = _expressions.get(string)
     if tree is None:
         tree = parse(string)  # a SyntaxError is raised each time, as before
-        if len(_expressions) < _MOST_EXPRESSIONS and not _MAY_WARN.search(string):
+        if len(_expressions) < _MOST_EXPRESSIONS and not MAY_WARN.search(string):
             _expressions[string] = tree
     return _copy(tree)
 

@@ -29,7 +29,6 @@ import bottle
 
 from ._app import TinCan
 from ._build import Builder, CompiledPage, PlannedPage, RoutedPage
-from ._cache import CompileFailure
 from ._classify import FileKind
 from ._errors import TinCanError
 from ._header import ParsedHeader
@@ -37,7 +36,7 @@ from ._launch import ENCODING, prepare_launch
 from ._launcherrors import broken_error_page, broken_page
 from ._parallel import WorkerPool, WorkerPoolUnavailable, default_jobs, fork_is_safe
 from ._scan import Inventory, scan_tree
-from ._templates import TemplateSource, compile_in_worker, pending_sources
+from ._templates import TemplateSource, WorkerCompile, compile_in_worker, pending_sources
 
 __all__ = ["OnDemandLaunch", "launch_on_demand"]
 
@@ -165,11 +164,13 @@ class OnDemandBuilder(Builder):
             )
         return broken_page(shown, errors, self.root, self.encoding, show=self.show_errors)
 
-    def store(self, _: TemplateSource, result: dict[str, bytes | CompileFailure]) -> None:
-        """A worker's compile of a template, into the cache."""
+    def store(self, _: TemplateSource, result: WorkerCompile) -> None:
+        """A worker's compile of a template, into the cache; its warnings, logged."""
         with _COMPILE_LOCK:
-            for name, compiled in result.items():
+            for name, compiled in result.programs.items():
                 self.cache.add(name, compiled)
+        for warning in result.warnings:
+            self.log.warning("%s", warning)
 
     def pending_templates(self) -> list[TemplateSource]:
         with _COMPILE_LOCK:

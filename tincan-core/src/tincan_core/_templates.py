@@ -26,7 +26,7 @@ import marshal
 import os
 import threading
 import warnings
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,12 +40,14 @@ from ._compact import compact
 from ._errors import TinCanError
 from ._fastcompile import install as _install_fast_compile
 from ._parallel import default_jobs, fork_is_safe, run_in_workers
+from ._templatewarnings import PythonExpr, located
 
 __all__ = [
     "CACHE_DIRNAME",
     "CodeCache",
     "CompileFailure",
     "TemplateSource",
+    "WorkerCompile",
     "build_template",
     "cache_key",
     "compile_in_worker",
@@ -190,10 +192,15 @@ class _PageTemplate(PageTemplate):
     the cache holds, so no compile error can be left for a request to find.
     """
 
+    # Python expressions whose warnings name this template (._templatewarnings).
+    expression_types = {**PageTemplate.expression_types, "python": PythonExpr}
     tincan_source: TemplateSource | None = None
     tincan_defer = False
     tincan_cooks_once = True  # what fast_render needs to know of cook_check
+    # What Python warned compiling it, ``file:line: Category: message`` each.
+    tincan_warnings: tuple[str, ...] = ()
     _deferred: str | None = None  # the body still to cook
+    _tincan_program: str | None = None  # the generated source, while it compiles
 
     def write(self, body: str | bytes) -> None:
         source = self.tincan_source
@@ -229,8 +236,28 @@ class _PageTemplate(PageTemplate):
     def _get_module_name(self, name: str) -> str:
         return f"{name}.py"  # module_name() relies on it
 
+    def _compile(self, body: str, builtins: Collection[str]) -> str:
+        source: str = super()._compile(body, builtins)
+        self._tincan_program = source
+        return source
+
     def _cook(self, body: str, name: str, builtins: Collection[str]) -> Program:
-        program: Program = super()._cook(body, name, builtins)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                program: Program = super()._cook(body, name, builtins)
+            finally:
+                generated, self._tincan_program = self._tincan_program, None
+        if caught:
+            self.tincan_warnings = tuple(
+                located(
+                    caught,
+                    filename=str(self.filename),
+                    body=body,
+                    module=self._get_module_name(name),
+                    program=generated,
+                )
+            )
         # Compiled elsewhere (a moved tree) or read from the cache: render errors
         # must name this file. Functions of the program read it as a global.
         program["__filename"] = str(self.filename)
@@ -242,7 +269,7 @@ class _MacroTemplate(_PageTemplate):
     so ``load:`` expressions work: they find templates relative to the file, and
     those are Chameleon's own file templates, read and compiled when first used."""
 
-    expression_types = PageTemplateFile.expression_types
+    expression_types = {**PageTemplateFile.expression_types, "python": PythonExpr}
 
     def _builtins(self) -> dict[str, Any]:
         found = super()._builtins()
@@ -335,21 +362,29 @@ class _Capture:
         return program
 
 
-def compile_in_worker(source: TemplateSource) -> dict[str, bytes | CompileFailure]:
-    """Compile one template: ``{module name: marshalled code}``, or the failure.
+@dataclass(frozen=True, slots=True)
+class WorkerCompile:
+    """What a worker made of one template: ``{module name: marshalled code}`` (or the
+    failure), and what Python warned compiling it (``file:line: Category: message``)."""
 
-    What Python warns meanwhile (an invalid escape sequence in an expression, which
-    Chameleon parses without a file name) is dropped: a worker has no logger, and
-    its stderr is the server's or the command's.
+    programs: dict[str, bytes | CompileFailure]
+    warnings: tuple[str, ...] = ()
+
+
+def compile_in_worker(source: TemplateSource) -> WorkerCompile:
+    """Compile one template: its programs, or the failure, and its warnings.
+
+    Warnings about other files than the template (none are expected) are dropped:
+    a worker has no logger, and its stderr is the server's or the command's.
     """
     capture = _Capture()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            make_template(source, capture)
+            template = make_template(source, capture)
         except Exception as exc:
-            return {module_name(source): failure_of(exc)}
-    return dict(capture.compiled)
+            return WorkerCompile({module_name(source): failure_of(exc)})
+    return WorkerCompile(dict(capture.compiled), template.tincan_warnings)
 
 
 def pending_sources(sources: Iterable[TemplateSource], cache: CodeCache) -> list[TemplateSource]:
@@ -361,22 +396,29 @@ def pending_sources(sources: Iterable[TemplateSource], cache: CodeCache) -> list
 
 
 def compile_templates(
-    sources: Iterable[TemplateSource], cache: CodeCache, jobs: int | None = None
+    sources: Iterable[TemplateSource],
+    cache: CodeCache,
+    jobs: int | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> int:
     """Precompile into ``cache`` every template not in it yet, in parallel when it pays.
 
     Returns the number of worker processes used (0: none). A template that fails
     in a worker is in the cache as a failure, reported without compiling again;
-    one that a worker did not compile is compiled when it is built.
+    one that a worker did not compile is compiled when it is built. What the
+    workers' compiles warned goes to ``warn``, a text at a time.
     """
     pending = pending_sources(sources, cache)
     workers = min(jobs or default_jobs(), len(pending))
     if len(pending) < _PARALLEL_THRESHOLD or workers < 2 or not fork_is_safe():
         return 0  # compiled one by one as the templates are built
 
-    def store(_: TemplateSource, compiled: dict[str, bytes | CompileFailure]) -> None:
-        for name, result in compiled.items():
+    def store(_: TemplateSource, compiled: WorkerCompile) -> None:
+        for name, result in compiled.programs.items():
             cache.add(name, result)
+        if warn is not None:
+            for text in compiled.warnings:
+                warn(text)
 
     left = run_in_workers(compile_in_worker, pending, workers, store)
     return workers if len(left) < len(pending) else 0
