@@ -25,6 +25,7 @@ import ast
 import builtins
 import sys
 import textwrap
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -106,8 +107,14 @@ def _expand(source: str, mode: str, symbols: dict[str, Any]) -> Any:
     key = (source, mode)
     build = _parsed.get(key)
     if build is None:
-        build = _builder(codegen.parse(textwrap.dedent(source), mode=mode))
-        if len(_parsed) < _MOST_SNIPPETS:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            build = _builder(codegen.parse(textwrap.dedent(source), mode=mode))
+        # A text Python warns about (a <?python ?> block's, which Chameleon compiles
+        # as a snippet) is parsed at every use, so that every compile warns.
+        for found in caught:
+            warnings.warn_explicit(found.message, found.category, found.filename, found.lineno)
+        if len(_parsed) < _MOST_SNIPPETS and not caught:
             _parsed[key] = build
     return build(symbols).body
 

@@ -201,6 +201,7 @@ class _PageTemplate(PageTemplate):
     tincan_warnings: tuple[str, ...] = ()
     _deferred: str | None = None  # the body still to cook
     _tincan_program: str | None = None  # the generated source, while it compiles
+    _tincan_catcher: Any = None  # catching its warnings, while it compiles
 
     def write(self, body: str | bytes) -> None:
         source = self.tincan_source
@@ -237,17 +238,26 @@ class _PageTemplate(PageTemplate):
         return f"{name}.py"  # module_name() relies on it
 
     def _compile(self, body: str, builtins: Collection[str]) -> str:
+        # Chameleon's _cook calls this only to compile, and then has the loader
+        # compile the program: warnings are caught from here to the end of _cook,
+        # so a template read from the cache leaves the warnings machinery alone.
+        catcher = warnings.catch_warnings(record=True)
+        self._tincan_caught = catcher.__enter__()
+        self._tincan_catcher = catcher
+        warnings.simplefilter("always")
         source: str = super()._compile(body, builtins)
         self._tincan_program = source
         return source
 
     def _cook(self, body: str, name: str, builtins: Collection[str]) -> Program:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                program: Program = super()._cook(body, name, builtins)
-            finally:
-                generated, self._tincan_program = self._tincan_program, None
+        try:
+            program: Program = super()._cook(body, name, builtins)
+        finally:
+            catcher = self.__dict__.pop("_tincan_catcher", None)
+            if catcher is not None:
+                catcher.__exit__(None, None, None)
+            caught = self.__dict__.pop("_tincan_caught", None) or []
+            generated, self._tincan_program = self._tincan_program, None
         if caught:
             self.tincan_warnings = tuple(
                 located(
