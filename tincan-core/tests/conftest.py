@@ -259,6 +259,36 @@ def program_source() -> Callable[[str], str]:
     return _program_source
 
 
+_OBJECT_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
+
+
+def _outcome(render: Callable[..., str], **variables: Any) -> tuple[str, str]:
+    """The text a render gives, or the kind and message of its error."""
+    try:
+        return "text", render(**variables)
+    except Exception as exc:
+        return type(exc).__name__, _OBJECT_ADDRESS.sub(" at ...>", str(exc))
+
+
+@pytest.fixture(scope="session")
+def same_as_chameleon(
+    plain_and_fast: Callable[[str], tuple[PageTemplate, PageTemplate]],
+) -> Callable[..., PageTemplate]:
+    """``check(body, **variables)``: the template ``body`` renders the same text (or
+    the same error) compiled fast, through Chameleon's render and TinCan's, as
+    compiled by plain Chameleon; the fast template, to read its program."""
+    from tincan_core._render import fast_render
+
+    def check(body: str, **variables: Any) -> PageTemplate:
+        plain, fast = plain_and_fast(body)
+        expected = _outcome(plain.render, **variables)
+        assert _outcome(fast.render, **variables) == expected
+        assert _outcome(fast_render(fast.render), **variables) == expected
+        return fast
+
+    return check
+
+
 @pytest.fixture(scope="session")
 def plain_and_fast() -> Callable[[str], tuple[PageTemplate, PageTemplate]]:
     """``(plain, fast)`` of a template text: compiled as plain Chameleon does, and with

@@ -31,8 +31,11 @@ More parts, each making what Chameleon makes:
   Chameleon's ``__quote`` call and conversion (:mod:`._fastprogram`), and a
   ``tal:repeat`` body whose variable nothing can change reads it from the loop
   (:mod:`._fastloop`), and reads the attributes a loop's expression starts
-  with without a ``lookup_attr`` call each (:mod:`._fastattr`). These change
-  the program, not what it renders.
+  with without a ``lookup_attr`` call each (:mod:`._fastattr`); in such a
+  loop, the loop's position (``repeat.row.odd``) is computed from the loop's
+  count (:mod:`._fastrepeat`), and a value that can only be texts with nothing
+  to escape is appended as it is (:mod:`._fastconst`). These change the
+  program, not what it renders.
 * While a template compiles, the garbage collector runs less often
   (:mod:`._gcpace`): a compile makes hundreds of thousands of short-lived
   nodes, and the collections they trigger were about a sixth of its time.

@@ -65,6 +65,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from . import _fastrepeat
 from ._fastnodes import flattened, with_fields
 
 __all__ = ["rewrite"]
@@ -117,11 +118,17 @@ def rewrite(tree: ast.Module, text: str | None = None) -> int:
     plain_text = text is not None and text.isascii() and _SPELLS_A_NAME.search(text) is None
     if not plain_text and not _names_are_plain(tree):
         return 0
-    return sum(
-        _rewrite_loop(statements, index)
-        for function, statements, index in loops
+    counts = [
+        _rewrite_loop(statements, index, number)
+        for number, (function, statements, index) in enumerate(loops)
         if function.rewritable()
-    )
+    ]
+    if any(positions for _, positions in counts):
+        for _, statements, _ in loops:
+            flattened(statements)  # the guards, in lists of their own until now
+        # Where the position reads find their names (._fastrepeat).
+        tree.body.append(ast.fix_missing_locations(ast.parse(_fastrepeat.IMPORT).body[0]))
+    return sum(reads for reads, _ in counts)
 
 
 class _Function:
@@ -291,9 +298,10 @@ def _names(target: Any, name: str) -> bool:
     return type(target) is ast.Starred and _names(target.value, name)
 
 
-def _rewrite_loop(statements: list[Any], index: int) -> int:
-    """Rewrite the loop at ``statements[index]`` unless its body holds anything
-    unsafe; the number of reads replaced."""
+def _rewrite_loop(statements: list[Any], index: int, number: int) -> tuple[int, int]:
+    """Rewrite the loop at ``statements[index]`` (the program's loop ``number``)
+    unless its body holds anything unsafe; the number of reads of its name
+    replaced, and of its position."""
     statement = statements[index]
     key = _loop_key(statement)
     assert key is not None
@@ -301,17 +309,24 @@ def _rewrite_loop(statements: list[Any], index: int) -> int:
     try:
         rest = [_swapped(node, key, reads) for node in statement.body[1:]]
     except _Unsafe:
-        return 0
-    if reads[0]:
-        loop = ast.For(
-            target=statement.target,
-            iter=statement.iter,
-            body=[statement.body[0], *rest],
-            orelse=[],
-            type_comment=None,
+        return 0, 0
+    rest, guard, positions = _fastrepeat.rewrite(statements, index, key, rest, number)
+    if reads[0] or positions:
+        loop: Any = ast.copy_location(
+            ast.For(
+                target=statement.target,
+                iter=statement.iter,
+                body=[statement.body[0], *rest],
+                orelse=[],
+                type_comment=None,
+            ),
+            statement,
         )
-        statements[index] = ast.copy_location(loop, statement)
-    return reads[0]
+        # The guard goes in front, in a list of its own in the loop's place until
+        # every loop is done: the indexes of other loops noted in the same list
+        # stay as they are.
+        statements[index] = loop if guard is None else [guard, loop]
+    return reads[0], positions
 
 
 def _is_read(node: ast.Call, key: str) -> bool:

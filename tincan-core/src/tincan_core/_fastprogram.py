@@ -22,6 +22,11 @@ text; only the number of calls per interpolation changes (one ``__quote`` call,
 a regular expression search and about ten comparisons, against a type test and
 the same search).
 
+When the statement before the group gives the value from an expression whose
+texts are all known and need no escaping (:mod:`._fastconst`:
+``${repeat.row.odd and 'odd' or 'even'}``), there is nothing to test: the
+group becomes its short branch alone.
+
 The test is written only inside loops (``tal:repeat``), where an interpolation
 runs once a row. Outside them it would save a fraction of a microsecond a
 render, and every test makes the program bigger: its compile slower and the
@@ -59,14 +64,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from . import _fastattr, _fastloop
+from . import _fastattr, _fastconst, _fastloop
 from ._fastnodes import flattened
 
 __all__ = ["REVISION", "enabled", "rewrite", "unrewritten"]
 
 # Written into the template cache's tag, so a cache of programs rewritten by
 # another revision (or not at all) is not taken for this one's.
-REVISION = 8
+REVISION = 9
 
 _SEARCH = "g_re_needs_escape"
 # What Chameleon assigns to it, as ast.unparse writes it.
@@ -186,7 +191,12 @@ def _rewrite_groups(statements: list[ast.stmt]) -> int:
             index += 1
             continue
         size = _group_size(statements, index)
-        if size:
+        if index and _shows_as_is(statements[index - 1], statements[index]):
+            # Nothing to test: only the append (and the text around the value) is left.
+            kept = _tail(statements[index : index + size]) if size else []
+            statements[index : index + max(size, 1)] = kept
+            index += len(kept)
+        elif size:
             shortcut = _shortcut(statements[index : index + size])
             statements[index : index + size] = shortcut
             index += len(shortcut)
@@ -195,6 +205,18 @@ def _rewrite_groups(statements: list[ast.stmt]) -> int:
             index += 1
         count += 1
     return count
+
+
+def _shows_as_is(value: ast.stmt, quote: ast.stmt) -> bool:
+    """Whether ``value``, the statement before ``quote``, gives the quoted name a
+    value that can only be texts with nothing to escape (:mod:`._fastconst`):
+    ``__quote`` hands such a text back as it is, and the conversion leaves it."""
+    name = _assigned_name(quote)
+    return (
+        name is not None
+        and _assigned_name(value) == name
+        and _fastconst.shown_as_is(value.value)  # type: ignore[attr-defined]
+    )
 
 
 def _appended_text(statement: ast.stmt) -> tuple[str, str] | None:
@@ -499,14 +521,22 @@ def _shortcut(group: list[ast.stmt]) -> list[ast.stmt]:
     name = _assigned_name(group[0])
     assert name is not None
     kind = ast.Assign([ast.Name("__tt", ast.Store())], _call("type", name))
-    append = group[-1].body[0]  # type: ignore[attr-defined]
-    second = group[1:2] if len(group) == 4 and not _is_name(group[1].value, name) else []  # type: ignore[attr-defined]
-    tail = [*second, append]
+    tail = _tail(group)
     plain = ast.BoolOp(ast.And(), [_tt_is("str"), _search_is(name, ast.Is())])
     number = ast.BoolOp(ast.Or(), [_tt_is("int"), _tt_is("float")])
     convert = ast.Assign([ast.Name(name, ast.Store())], _call("str", name))
     numbers = _located(ast.If(number, [_located(convert, group[0]), *tail], group), group[0])
     return [_located(kind, group[0]), _located(ast.If(plain, tail, [numbers]), group[0])]
+
+
+def _tail(group: list[ast.stmt]) -> list[ast.stmt]:
+    """What ``group`` does with a str it appends unchanged: the second assignment
+    (unless it is ``X = X``), then the append."""
+    name = _assigned_name(group[0])
+    assert name is not None
+    append = group[-1].body[0]  # type: ignore[attr-defined]
+    second = group[1:2] if len(group) == 4 and not _is_name(group[1].value, name) else []  # type: ignore[attr-defined]
+    return [*second, append]
 
 
 _POSITION = ("lineno", "col_offset", "end_lineno", "end_col_offset")

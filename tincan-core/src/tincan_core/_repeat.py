@@ -29,12 +29,18 @@ from typing import Any
 from chameleon import tal
 from chameleon.utils import callableint, callablestr
 
-__all__ = ["RepeatDict", "RepeatItem"]
+__all__ = ["EVENS", "ODDS", "PARITIES", "REPEAT_TYPES", "RepeatDict", "RepeatItem", "callableint"]
 
 
 # The texts ``odd``, ``even`` and ``parity`` answer, made once: a callablestr has
 # no attributes of its own (empty __slots__), so one instance serves every loop.
 _ODD, _EVEN, _NOT = callablestr("odd"), callablestr("even"), callablestr("")
+
+# What a program rewritten by ._fastrepeat reads a row's position with: odd, even
+# and parity by the row's index modulo 2, as RepeatItem answers them.
+ODDS = (_NOT, _ODD)
+EVENS = (_EVEN, _NOT)
+PARITIES = (_EVEN, _ODD)
 
 
 class RepeatItem(tal.RepeatItem):
@@ -92,3 +98,8 @@ class RepeatDict(tal.RepeatDict):
         if type(key) is str and not key.startswith("_"):
             self.__dict__[key] = item
         return iterator, length
+
+
+# The repeat variables whose items a rewritten program may answer for (._fastrepeat):
+# this module's and Chameleon's, whose items compute the same positions.
+REPEAT_TYPES = (RepeatDict, tal.RepeatDict)
