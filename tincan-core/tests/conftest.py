@@ -7,14 +7,20 @@ where the wire matters, through a real server on 127.0.0.1.
 
 from __future__ import annotations
 
+import importlib.metadata
 import itertools
 import logging
 import os
 import re
+import subprocess
+import sys
+import tarfile
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import chameleon
 import httpx
 import pytest
 import tincan_core
@@ -304,3 +310,48 @@ def plain_and_fast() -> Callable[[str], tuple[PageTemplate, PageTemplate]]:
         return plain, fast
 
     return compiled
+
+
+# -- Chameleon's own test templates ----------------------------------------------------
+
+
+def _cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tincan-tests"
+
+
+@pytest.fixture(scope="session")
+def chameleon_inputs() -> Path:
+    """Chameleon's ``tests/inputs`` for the installed version, fetched once if need be
+    (the tests that need it are skipped when the package index cannot be reached)."""
+    installed = Path(chameleon.__file__).parent / "tests" / "inputs"
+    if installed.is_dir():
+        return installed
+    version = importlib.metadata.version("chameleon")
+    target = _cache_home() / f"chameleon-{version}-inputs"
+    if target.is_dir():
+        return target
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [
+            sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+            "--disable-pip-version-check", "--quiet", f"chameleon=={version}", "-d", tmp,
+        ]  # fmt: skip
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            pytest.skip(f"cannot fetch Chameleon {version}'s source distribution: {exc}")
+        archives = list(Path(tmp).glob("*.tar.gz"))
+        if result.returncode != 0 or not archives:
+            reason = (result.stderr.strip().splitlines() or ["no sdist"])[-1]
+            pytest.skip(f"package index unreachable for Chameleon {version}'s sdist: {reason}")
+        staging = Path(tmp) / "inputs"
+        staging.mkdir()
+        with tarfile.open(archives[0]) as archive:
+            for member in archive.getmembers():
+                parts = member.name.split("/")
+                if member.isfile() and parts[-2:-1] == ["inputs"] and "tests" in parts:
+                    extracted = archive.extractfile(member)
+                    assert extracted is not None
+                    (staging / parts[-1]).write_bytes(extracted.read())
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging, target)  # whole or not at all
+    return target

@@ -29,17 +29,11 @@ from __future__ import annotations
 import codecs
 import importlib.metadata
 import logging
-import os
-import subprocess
-import sys
-import tarfile
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import chameleon
 import httpx
 import pytest
 import tincan_core
@@ -319,49 +313,9 @@ def test_committed_templates_render_as_plain_chameleon(tmp_path: Path, compile_m
 # -- Chameleon's own test templates ---------------------------------------------------------
 
 
-def _cache_home() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tincan-tests"
-
-
-def chameleon_inputs() -> Path:
-    """Chameleon's ``tests/inputs`` for the installed version, fetched once if need be."""
-    installed = Path(chameleon.__file__).parent / "tests" / "inputs"
-    if installed.is_dir():
-        return installed
-    version = importlib.metadata.version("chameleon")
-    target = _cache_home() / f"chameleon-{version}-inputs"
-    if target.is_dir():
-        return target
-    with tempfile.TemporaryDirectory() as tmp:
-        command = [
-            sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-            "--disable-pip-version-check", "--quiet", f"chameleon=={version}", "-d", tmp,
-        ]  # fmt: skip
-        try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            pytest.skip(f"cannot fetch Chameleon {version}'s source distribution: {exc}")
-        archives = list(Path(tmp).glob("*.tar.gz"))
-        if result.returncode != 0 or not archives:
-            reason = (result.stderr.strip().splitlines() or ["no sdist"])[-1]
-            pytest.skip(f"package index unreachable for Chameleon {version}'s sdist: {reason}")
-        staging = Path(tmp) / "inputs"
-        staging.mkdir()
-        with tarfile.open(archives[0]) as archive:
-            for member in archive.getmembers():
-                parts = member.name.split("/")
-                if member.isfile() and parts[-2:-1] == ["inputs"] and "tests" in parts:
-                    extracted = archive.extractfile(member)
-                    assert extracted is not None
-                    (staging / parts[-1]).write_bytes(extracted.read())
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging, target)  # whole or not at all
-    return target
-
-
 @pytest.fixture(scope="module")
-def chameleon_corpus() -> Iterator[list[Case]]:
-    inputs = chameleon_inputs()
+def chameleon_corpus(chameleon_inputs: Path) -> Iterator[list[Case]]:
+    inputs = chameleon_inputs
     paths = sorted(p for p in inputs.iterdir() if p.is_file())
     yield [Case(p.name, p.read_bytes(), f"c{i:03d}") for i, p in enumerate(paths)]
 
