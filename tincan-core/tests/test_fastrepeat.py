@@ -90,6 +90,13 @@ def test_rows_after_an_empty_loop_and_in_several_loops(same_as_chameleon: Same) 
         "<div tal:repeat='group rows'><p tal:repeat='row rows'>${repeat.group.index}</p></div>",
         # A define of the repeat variable, and names read from its class.
         "<p tal:repeat='row rows' tal:define='repeat rows'>${repeat}</p>",
+        # An alias of the repeat variable, or an item of it kept, anywhere in the
+        # template: the loop's name registered again, a row taken from its iterator.
+        "<div tal:define='rp repeat'><p tal:repeat='row rows'>${rp('row', [7, 8, 9, 10])"
+        " and ''}${repeat.row.index} ${repeat.row.length} ${repeat.row.odd}</p></div>",
+        "<div tal:define='rp repeat'><p tal:repeat='row rows'>${next(iter(rp.row))"
+        " if row == 3 else ''}${repeat.row.index} ${repeat.row.end} ${row}</p></div>",
+        "<p tal:repeat='row rows' tal:define='item repeat.row'>${repeat.row.index}</p>",
         "<p tal:repeat='_row rows'>${repeat._row.index}</p>",
     ],
 )

@@ -118,12 +118,13 @@ def rewrite(tree: ast.Module, text: str | None = None) -> int:
     plain_text = text is not None and text.isascii() and _SPELLS_A_NAME.search(text) is None
     if not plain_text and not _names_are_plain(tree):
         return 0
+    positions = _fastrepeat.names_repeat_plainly(tree)
     counts = [
-        _rewrite_loop(statements, index, number)
+        _rewrite_loop(statements, index, number, positions)
         for number, (function, statements, index) in enumerate(loops)
         if function.rewritable()
     ]
-    if any(positions for _, positions in counts):
+    if any(inlined for _, inlined in counts):
         for _, statements, _ in loops:
             flattened(statements)  # the guards, in lists of their own until now
         # Where the position reads find their names (._fastrepeat).
@@ -298,10 +299,12 @@ def _names(target: Any, name: str) -> bool:
     return type(target) is ast.Starred and _names(target.value, name)
 
 
-def _rewrite_loop(statements: list[Any], index: int, number: int) -> tuple[int, int]:
+def _rewrite_loop(
+    statements: list[Any], index: int, number: int, positions: bool
+) -> tuple[int, int]:
     """Rewrite the loop at ``statements[index]`` (the program's loop ``number``)
     unless its body holds anything unsafe; the number of reads of its name
-    replaced, and of its position."""
+    replaced, and of its position (with ``positions`` only)."""
     statement = statements[index]
     key = _loop_key(statement)
     assert key is not None
@@ -310,8 +313,10 @@ def _rewrite_loop(statements: list[Any], index: int, number: int) -> tuple[int, 
         rest = [_swapped(node, key, reads) for node in statement.body[1:]]
     except _Unsafe:
         return 0, 0
-    rest, guard, positions = _fastrepeat.rewrite(statements, index, key, rest, number)
-    if reads[0] or positions:
+    guard, inlined = None, 0
+    if positions:
+        rest, guard, inlined = _fastrepeat.rewrite(statements, index, key, rest, number)
+    if reads[0] or inlined:
         loop: Any = ast.copy_location(
             ast.For(
                 target=statement.target,
@@ -326,7 +331,7 @@ def _rewrite_loop(statements: list[Any], index: int, number: int) -> tuple[int, 
         # every loop is done: the indexes of other loops noted in the same list
         # stay as they are.
         statements[index] = loop if guard is None else [guard, loop]
-    return reads[0], positions
+    return reads[0], inlined
 
 
 def _is_read(node: ast.Call, key: str) -> bool:

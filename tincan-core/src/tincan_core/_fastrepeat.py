@@ -43,8 +43,14 @@ the same name). A loop is also left alone unless each of these holds:
 * the loop's name is not ``repeat`` and does not start with ``_`` (such a
   name is read from the repeat dictionary's class, not as its item);
 * the body names the scope's ``repeat`` only as the first of the statements
-  :mod:`._fastattr` writes for ``repeat.<the loop's name>.<property>`` (so no
-  expression hands the repeat dictionary on), and no ``econtext['repeat']``;
+  :mod:`._fastattr` writes for ``repeat.<the loop's name>.<property>``, and no
+  ``econtext['repeat']``;
+* the whole program names ``repeat`` only in loop headers and such position
+  reads (:func:`names_repeat_plainly`): no alias of it (``tal:define="rp
+  repeat"``) and no item of it (``repeat.row``) that an expression could use to
+  register the loop's name again or take a row from its iterator. A repeat
+  dictionary handed in under another name by a macro's caller, or kept by the
+  page's own code, and used that way, is not covered;
 * each read comes before the count-down, which is written once, and nothing
   else in the body assigns the count.
 """
@@ -108,6 +114,64 @@ def rewrite(
     )
     placed = ast.fix_missing_locations(ast.copy_location(guard, statements[index]))
     return rewritten, placed, reads[0]
+
+
+def names_repeat_plainly(tree: ast.Module) -> bool:
+    """Whether the program reads the scope's ``repeat`` only in loop headers and as
+    ``repeat.<name>.<property>`` position reads: no alias of it (``tal:define="rp
+    repeat"``), no item of it kept or handed on, anywhere in the template. Only
+    then are its loops' positions computed from their counts."""
+    reads = 0  # getname('repeat') anywhere
+    plain = 0  # of those, in a header or starting a position read
+    for node in ast.walk(tree):
+        if _is_getname(node, _REPEAT):
+            reads += 1
+            continue
+        if _names_repeat_otherwise(node):
+            return False
+        if type(node) is ast.Assign and type(node.value) is ast.Call:
+            plain += _is_getname(node.value.func, _REPEAT)  # a loop's header
+        for field in _BLOCKS:
+            statements = getattr(node, field, None)
+            if type(statements) is list:
+                plain += sum(
+                    _chain_property(statements, position) is not None
+                    for position in range(len(statements))
+                )
+        if type(node) is ast.ExceptHandler:
+            plain += sum(
+                _chain_property(node.body, position) is not None
+                for position in range(len(node.body))
+            )
+    return reads == plain
+
+
+def _names_repeat_otherwise(node: Any) -> bool:
+    """``get('repeat', ...)`` (the scope's get, as Chameleon writes it: with a constant
+    key; the program's other ``get`` is the item lookup of ._fastattr's helper), or
+    ``econtext[...]`` with a key that may be ``repeat``."""
+    if type(node) is ast.Call and _is_name(node.func, "get"):
+        return bool(node.args) and (
+            type(node.args[0]) is ast.Constant and node.args[0].value == _REPEAT
+        )
+    return (
+        type(node) is ast.Subscript
+        and _is_name(node.value, _SCOPE)
+        and not (type(node.slice) is ast.Constant and node.slice.value != _REPEAT)
+    )
+
+
+def _chain_property(statements: list[Any], position: int) -> str | None:
+    """The property of a position read at ``statements[position]``, of any loop."""
+    first = statements[position]
+    if not (type(first) is ast.Assign and _is_getname(first.value, _REPEAT)):
+        return None
+    names = [_attribute_read(statement) for statement in statements[position + 1 : position + 3]]
+    if len(names) != 2 or names[0] is None or names[1] not in _PROPERTIES:
+        return None
+    if not (len(first.targets) == 1 and _is_name(first.targets[0], _VALUE)):
+        return None
+    return names[1]
 
 
 class _Declined(Exception):
